@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 # %% auto #0
-__all__ = ['DEFAULT_SETTINGS', 'THINK_OPEN', 'THINK_CLOSE', 'SMOLLM2_GGUF', 'Settings', 'find_settings', 'get_settings',
-           'RecordError', 'join_output', 'split_output', 'think_format_ok', 'SFTRecord', 'atomic_write', 'write_json',
-           'write_jsonl', 'read_json', 'read_jsonl', 'read_records', 'write_records', 'smollm2_gguf']
+__all__ = ['DEFAULT_SETTINGS', 'THINK_OPEN', 'THINK_CLOSE', 'LEAK_MASK', 'SMOLLM2_GGUF', 'Settings', 'find_settings',
+           'get_settings', 'RecordError', 'join_output', 'split_output', 'think_format_ok', 'SFTRecord', 'atomic_write',
+           'write_json', 'write_jsonl', 'read_json', 'read_jsonl', 'read_records', 'write_records', 'diagnosis_terms',
+           'find_leaks', 'mask_leaks', 'smollm2_gguf']
 
 # %% ../nbs/00_core.ipynb #c006
 DEFAULT_SETTINGS = dict(
@@ -201,6 +202,24 @@ def write_records(path:Path|str, records:Iterable[SFTRecord]) -> int:
     return write_jsonl(path, records)
 
 # %% ../nbs/00_core.ipynb #c040
+_diag_split = re.compile(r'[，,、；;。.！!？?\s/／（）()【】\[\]：:“”"\'‘’]+|\d+[.、．]')
+LEAK_MASK = '[诊断已遮盖]'
+
+def diagnosis_terms(reference:str, min_len:int=2) -> list[str]:
+    "Parts of a diagnosis split at punctuation and list numbers, longest first, at least `min_len` characters."
+    terms = {t.strip() for t in _diag_split.split(reference or '') if len(t.strip()) >= min_len}
+    return sorted(terms, key=lambda t: (-len(t), t))
+
+def find_leaks(text:str, reference:str) -> list[str]:
+    "The `diagnosis_terms` of `reference` that occur in `text`."
+    return [t for t in diagnosis_terms(reference) if t in (text or '')]
+
+def mask_leaks(text:str, reference:str, mask:str=LEAK_MASK) -> str:
+    "`text` with every diagnosis term of `reference` replaced by `mask` (longest terms first)."
+    for t in find_leaks(text, reference): text = text.replace(t, mask)
+    return text
+
+# %% ../nbs/00_core.ipynb #c043
 SMOLLM2_GGUF = 'SmolLM2-135M-Instruct.Q4_1.gguf'
 
 def smollm2_gguf() -> Path:
