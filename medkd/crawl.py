@@ -1,4 +1,4 @@
-"""Collect 爱爱医 (bingli.iiyi.com) case records the way the seed did by hand, but politely (robots.txt, one request a second, a named User-Agent), resumably (every page cached on disk), and honestly (a captcha stops the crawl and asks the user, it is never solved or bypassed), then turn each case into the seed's `【基本信息】…【诊治经过】` input and its reference diagnosis.
+"""Collect 爱爱医 (bingli.iiyi.com) case records politely (robots.txt, 1 request/s, a named User-Agent), resumably (every page cached on disk) and honestly (a captcha stops the crawl and is never solved or bypassed), and turn each into the seed's `【基本信息】…【诊治经过】` input and its reference diagnosis.
 
 Docs: https://medkd.github.io/medkd/crawl.html.md"""
 
@@ -11,19 +11,19 @@ from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Iterable
 from urllib.parse import urljoin, urlsplit
 from urllib.robotparser import RobotFileParser
 import requests
-from bs4 import BeautifulSoup, NavigableString, Tag
+from bs4 import BeautifulSoup, NavigableString
 from tenacity import Retrying, retry_if_exception, stop_after_attempt
 from . import __version__
 from .core import RecordError, atomic_write, find_leaks, get_settings, mask_leaks, read_jsonl, write_json, write_jsonl
 
-log = logging.getLogger('medkd.crawl')
+_log = logging.getLogger('medkd.crawl')
 
 # %% auto #0
-__all__ = ['log', 'BASE_URL', 'USER_AGENT', 'COOKIE_ENV', 'SELECTORS', 'CASE_URL_RE', 'SECTION_ALIASES', 'IGNORED_HEADINGS',
+__all__ = ['BASE_URL', 'USER_AGENT', 'COOKIE_ENV', 'SELECTORS', 'CASE_URL_RE', 'SECTION_ALIASES', 'IGNORED_HEADINGS',
            'EXPECTED_SECTIONS', 'DIAGNOSIS_SECTIONS', 'INPUT_SECTIONS', 'STOP_LINES', 'PII_PATTERNS', 'MARKUPS',
            'CAPTCHA_PAGE', 'CAPTCHA_TEXT', 'LOGIN_TEXT', 'CAPTCHA_FORM', 'case_id', 'case_url', 'listing_urls',
            'norm_charset', 'header_charset', 'meta_charset', 'decode_html', 'parse_sections', 'case_text', 'page_title',
@@ -472,7 +472,7 @@ def retrying(attempts:int=4, backoff:float=2.0, max_wait:float=60.0) -> Retrying
         e = rs.outcome.exception() if rs.outcome else None
         return min(max_wait, max(backoff * 2 ** (rs.attempt_number - 1), getattr(e, 'retry_after', None) or 0))
     def before_sleep(rs):
-        log.warning('retrying in %.1fs after %s', rs.next_action.sleep if rs.next_action else 0, rs.outcome.exception())
+        _log.warning('retrying in %.1fs after %s', rs.next_action.sleep if rs.next_action else 0, rs.outcome.exception())
     return Retrying(retry=retry_if_exception(is_transient), stop=stop_after_attempt(attempts), wait=wait,
                     before_sleep=before_sleep, reraise=True)
 
@@ -481,7 +481,7 @@ CAPTCHA_TEXT = ('验证码', '安全验证', '滑动验证', '人机验证', '�
                 'verify you are human', 'are you a robot', 'unusual traffic')
 LOGIN_TEXT = ('登录后查看', '登录后才能', '登录后可查看', '请先登录', '请登录后')
 CAPTCHA_FORM = ('input[name*=captcha i], input[name*=vcode i], input[name*=verify i], img[src*=captcha i], [id*=captcha i], '
-                '[class*=captcha i], [class*=geetest i], [id*=nc_ i], iframe[src*=captcha i]')
+                '[class*=captcha i], [class*=geetest i], [id^=nc_ i], iframe[src*=captcha i]')
 
 def detect_captcha(html) -> str|None:
     "The marker (a word or a form element) that makes this page a captcha/verification/login page, else None."
@@ -599,7 +599,7 @@ def _robots_for(self:Fetcher, url:str) -> RobotFileParser:
     rp = RobotFileParser(root + '/robots.txt')
     try: r = self._retried(root + '/robots.txt')
     except FetchError as e:
-        log.warning('robots.txt of %s unreachable (%s): not crawling it', root, e); rp.disallow_all = True
+        _log.warning('robots.txt of %s unreachable (%s): not crawling it', root, e); rp.disallow_all = True
     else:
         if r.status_code == 200: rp.parse(decode_html(r.content, r.headers.get('Content-Type'))[0].splitlines())
         elif r.status_code in (401, 403): rp.disallow_all = True
@@ -685,7 +685,7 @@ def crawl(out_dir:Path|str|None=None, listing_urls:Iterable[str]=(), case_urls:I
         nonlocal in_row
         reason = str(reason).removeprefix(f'{url}: ')
         rep.failures.append(dict(url=url, id=case_id(url), reason=reason, **kw)); in_row += 1
-        log.warning('%s: %s', url, reason)
+        _log.warning('%s: %s', url, reason)
     try:
         urls = list(case_urls)
         for lu in listing_urls:
@@ -716,7 +716,7 @@ def crawl(out_dir:Path|str|None=None, listing_urls:Iterable[str]=(), case_urls:I
     finally:
         rep.fetched, rep.from_cache = fetcher.n_fetched - n0, fetcher.n_cached - c0
         _write_outputs(out, done, rep)
-        if rep.stopped == 'failures': log.warning('%d failures in a row: the site may be blocking, or its layout changed', in_row)
+        if rep.stopped == 'failures': _log.warning('%d failures in a row: the site may be blocking, or its layout changed', in_row)
     return rep
 
 # %% ../nbs/01_crawl.ipynb #c099

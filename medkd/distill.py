@@ -295,7 +295,7 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError): pass   # the client gave up (timeout): the work was done anyway
 
 class _Server(ThreadingHTTPServer):
-    daemon_threads, block_on_close = True, False
+    daemon_threads, block_on_close, request_queue_size = True, False, 1024   # the default backlog (5) refuses bursts of connections
     def handle_error(self, request, client_address):
         if not isinstance(sys.exc_info()[1], ConnectionError): super().handle_error(request, client_address)  # a killed client is not news
 
