@@ -23,10 +23,10 @@ from tqdm import tqdm
 from .core import (RecordError, SFTRecord, Settings, THINK_CLOSE, THINK_OPEN, atomic_write, get_settings,
                         join_output, read_json, read_jsonl, think_format_ok, write_json)
 
-log = logging.getLogger('medkd.distill')
+_log = logging.getLogger('medkd.distill')
 
 # %% auto #0
-__all__ = ['log', 'CASE_HEADER', 'REASONS', 'RESAMPLE_ON', 'FAULTS', 'TRANSIENT', 'FATAL_STATUS', 'case_from_dict', 'load_cases',
+__all__ = ['CASE_HEADER', 'REASONS', 'RESAMPLE_ON', 'FAULTS', 'TRANSIENT', 'FATAL_STATUS', 'case_from_dict', 'load_cases',
            'synthetic_cases', 'build_messages', 'MalformedResponse', 'parse_completion', 'Reply', 'normalise_reply',
            'norm_dx', 'match_diagnosis', 'check_reply', 'approx_tokens', 'Prices', 'estimate_run', 'cache_key',
            'ResponseCache', 'recover_jsonl', 'AppendLog', 'LocalTeacher', 'make_client', 'error_kind', 'is_retryable',
@@ -208,7 +208,7 @@ class ResponseCache:
         p = self.path(key)
         if not p.exists(): return None
         try: entry = read_json(p)
-        except (RecordError, OSError) as e: log.warning('cache entry %s unreadable, ignoring it: %s', p.name, e); return None
+        except (RecordError, OSError) as e: _log.warning('cache entry %s unreadable, ignoring it: %s', p.name, e); return None
         return entry if isinstance(entry, dict) and entry.get('key') == key and 'response' in entry else None
     def put(self, key:str, entry:dict):
         "Store `entry` (a dict with a `response`) under `key`, atomically."
@@ -230,7 +230,7 @@ def recover_jsonl(path:str|Path, key:Callable[[dict],Any]|None=lambda r: r.get('
     if tail:
         info['torn_bytes'] = len(tail)
         with open(path, 'r+b') as f: f.truncate(len(data) - len(tail)); f.flush(); os.fsync(f.fileno())
-        log.warning('%s: dropped a torn last line (%d bytes)', path.name, len(tail))
+        _log.warning('%s: dropped a torn last line (%d bytes)', path.name, len(tail))
     rows, seen = [], set()
     for i, line in enumerate(lines, 1):
         if not line.strip(): continue
@@ -496,7 +496,7 @@ class Teacher:
                 finally: self.in_flight -= 1
 
     def _log_retry(self, case_id):
-        def f(rs): log.info('case %s: attempt %d failed (%s); retrying in %.2fs', case_id, rs.attempt_number,
+        def f(rs): _log.info('case %s: attempt %d failed (%s); retrying in %.2fs', case_id, rs.attempt_number,
                             error_kind(rs.outcome.exception()), rs.next_action.sleep)
         return f
 
@@ -524,7 +524,7 @@ async def adistill(cases:str|Path|Iterable[dict], out_dir:str|Path|None=None, *,
     summary = dict(status='dry_run', model=model, base_url=base_url or s.teacher_base_url, out_dir=str(out_dir), started=_now(),
                    cases=len(cases), already_done=len(cases) - len(pending), pending_at_start=len(pending), recovered=rec_info,
                    estimate=est, max_cost=max_cost, prices=asdict(prices), concurrency=concurrency, n_samples=n_samples, max_attempts=max_attempts)
-    log.info('distill %d cases (%d already done): estimate %d prompt + %d completion tokens, %.4f %s', len(cases), summary['already_done'],
+    _log.info('distill %d cases (%d already done): estimate %d prompt + %d completion tokens, %.4f %s', len(cases), summary['already_done'],
              est['prompt_tokens'], est['completion_tokens'], est['cost'], est['currency'])
     if dry_run: return summary
 
@@ -560,7 +560,7 @@ async def adistill(cases:str|Path|Iterable[dict], out_dir:str|Path|None=None, *,
                 stats.failed += 1
                 row = dict(id=case['id'], sample=k, error=kind, message=_redact(str(e), teacher.api_key_env)[:500], at=_now())
                 failures.append(row); failures_log.append(row)
-                log.warning('case %s failed: %s', case['id'], row['message'][:200]); return None
+                _log.warning('case %s failed: %s', case['id'], row['message'][:200]); return None
             entry = dict(model=model, messages=messages, sampling=teacher.sampling, sample=k, attempts=attempts, response=data, created=_now())
             await asyncio.to_thread(cache.put, key, entry)
             stats.add_usage(data.get('usage') or {}, prices)
@@ -611,7 +611,7 @@ async def adistill(cases:str|Path|Iterable[dict], out_dir:str|Path|None=None, *,
         summary['cost'] = round(summary['cost'], 6)
         write_json(out_dir/'summary.json', summary)
         runs_log = AppendLog(out_dir/'runs.jsonl'); runs_log.append(summary); runs_log.close()
-        log.info('distill %s: %d accepted, %d rejected, %d failed; %d requests (%d retries, %d possibly billed), %.4f %s',
+        _log.info('distill %s: %d accepted, %d rejected, %d failed; %d requests (%d retries, %d possibly billed), %.4f %s',
                  status, stats.accepted, sum(stats.rejected.values()), stats.failed, stats.requests, stats.retries,
                  stats.possibly_billed, stats.cost, prices.currency)
     return summary

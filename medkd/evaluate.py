@@ -89,7 +89,8 @@ def generate(model, tok, records:list[SFTRecord], max_new_tokens:int=200, batch_
             with torch.no_grad():
                 out = model.generate(**enc, max_new_tokens=max_new_tokens, eos_token_id=stops, pad_token_id=tok.pad_token_id, **PRESETS[preset])
             for i, row in zip(idx, out[:, enc['input_ids'].shape[1]:].tolist()):
-                outs[i] = tok.decode(cut_at_stop(row, stops), skip_special_tokens=True).strip()
+                # a max_new_tokens cut can split a multi-byte character: drop the dangling U+FFFD it decodes to
+                outs[i] = tok.decode(cut_at_stop(row, stops), skip_special_tokens=True).strip().rstrip('\ufffd')
     finally: tok.padding_side = side
     return outs
 

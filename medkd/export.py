@@ -9,7 +9,7 @@ from __future__ import annotations
 import json, shutil
 from pathlib import Path
 from .core import get_settings, write_json, atomic_write
-from .sft import check_adapter, load_model, load_tokenizer, prepare_student, set_chat_stop_tokens
+from .sft import check_adapter, check_stop_tokens, load_model, load_tokenizer, prepare_student, set_chat_stop_tokens
 
 # %% auto #0
 __all__ = ['PROBES', 'probe_logits', 'saved_dtypes', 'merge_adapter']
@@ -76,6 +76,7 @@ def merge_adapter(base:str, adapter_dir:str|Path, out_dir:str|Path, dtype:str='b
     l_reload = probe_logits(reloaded, tok)
     if not torch.allclose(l_reload, l_cast, atol=0.05 * max(scale, 1.0)): raise ValueError(f'reloaded logits differ from the merged ones (C23)')
     if reloaded.config.tie_word_embeddings != merged.config.tie_word_embeddings: raise ValueError('tie_word_embeddings changed on reload (C23)')
+    check_stop_tokens(reloaded.generation_config, tok)   # C12: the exported config stops at <|im_end|>
     dts = saved_dtypes(tmp)
     if set(dts) != {_DT[dtype]}: raise ValueError(f'saved tensors have dtypes {dts}, expected only {_DT[dtype]} (C24)')
     report = dict(base=base, adapter=str(adapter_dir), dtype=dtype, tie_word_embeddings=bool(merged.config.tie_word_embeddings),

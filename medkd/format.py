@@ -13,10 +13,9 @@ from .core import (SFTRecord, RecordError, get_settings, join_output, split_outp
                         find_leaks, mask_leaks, THINK_OPEN, THINK_CLOSE)
 
 # %% auto #0
-__all__ = ['INPUT_SECTIONS', 'ANSWER_SECTIONS', 'SOURCES', 'iter_rows', 'need', 'clean_diagnosis', 'squash', 'clip_text',
-           'make_record', 'dialogue_facts', 'from_iiyi_dialogues', 'sections_to_input', 'from_iiyi_cases',
-           'from_cmb_clin', 'from_medical_o1', 'from_medical_r1_distill', 'from_psychology_r1', 'from_hwtcm_r1',
-           'clip_record']
+__all__ = ['SOURCES', 'iter_rows', 'need', 'clean_diagnosis', 'squash', 'clip_text', 'make_record', 'dialogue_facts',
+           'from_iiyi_dialogues', 'from_iiyi_cases', 'from_cmb_clin', 'from_medical_o1', 'from_medical_r1_distill',
+           'from_psychology_r1', 'from_hwtcm_r1', 'clip_record']
 
 # %% ../nbs/03_format.ipynb #c006
 def iter_rows(path:Path|str) -> Iterable[tuple[str|int, dict]]:
@@ -102,32 +101,23 @@ def from_iiyi_dialogues(dialog_path:Path|str, eval_path:Path|str, mask:bool=True
     return recs
 
 # %% ../nbs/03_format.ipynb #c023
-INPUT_SECTIONS = {'基本信息': ('基本信息', '一般资料'), '主诉': ('主诉',), '现病史': ('现病史',), '既往史': ('既往史',),
-                  '个人史': ('个人史',), '查体': ('查体', '体格检查'), '辅助检查': ('辅助检查',), '诊治经过': ('诊治经过',)}
-ANSWER_SECTIONS = ('初步诊断', '诊断依据', '鉴别诊断', '诊断结果', '分析总结')
+from .crawl import case_from_patient, case_to_input
 
-def sections_to_input(sections:dict) -> str:
-    "The seed's input text `【基本信息】… 【主诉】…` from the history/examination sections; answer sections never enter it."
-    parts = []
-    for head, keys in INPUT_SECTIONS.items():
-        text = next((squash(sections[k]) for k in keys if isinstance(sections.get(k), str) and sections[k].strip()), '')
-        if text: parts.append(f'【{head}】{text}')
-    return ' '.join(parts)
-
-# %% ../nbs/03_format.ipynb #c024
 def from_iiyi_cases(path:Path|str, mask:bool=True) -> list[SFTRecord]:
     "Records from iiyi case records (`patients.json`: `id`, `raw_medical_record` with 诊断依据 and 诊断结果)."
     recs = []
     for loc, row in iter_rows(path):
-        sec = row.get('raw_medical_record') if isinstance(row, dict) else None
-        if not isinstance(sec, dict): raise RecordError('missing or not an object', path, loc, 'raw_medical_record')
+        if not isinstance(row, dict) or not isinstance(row.get('raw_medical_record'), dict):
+            raise RecordError('missing or not an object', path, loc, 'raw_medical_record')
+        case = case_from_patient(row)
+        sec = case['sections']
         answer = clean_diagnosis(need(sec, '诊断结果', path, loc))
         pid = row.get('id', loc)
-        recs.append(make_record(f'iiyi-{pid}', 'iiyi_case', sections_to_input(sec), squash(need(sec, '诊断依据', path, loc)), answer,
-                                mask=mask, group=f'iiyi-{pid}', url=row.get('url', '')))
+        recs.append(make_record(f'iiyi-{pid}', 'iiyi_case', case_to_input(case), squash(need(sec, '诊断依据', path, loc)), answer,
+                                mask=mask, group=f'iiyi-{pid}', url=case.get('url', '')))
     return recs
 
-# %% ../nbs/03_format.ipynb #c029
+# %% ../nbs/03_format.ipynb #c028
 _cmb_diag = re.compile(r'诊断(?:为|是|考虑)?[：:]\s*(.+?)(?:[。\n]|诊断依据|$)', re.S)
 _cmb_basis = re.compile(r'诊断依据[：:]?\s*(.+?)(?:（\d）\s*鉴别诊断|\(\d\)\s*鉴别诊断|鉴别诊断[：:]|$)', re.S)
 
@@ -147,7 +137,7 @@ def from_cmb_clin(path:Path|str, mask:bool=True) -> list[SFTRecord]:
                 break
     return recs
 
-# %% ../nbs/03_format.ipynb #c032
+# %% ../nbs/03_format.ipynb #c031
 def _qa(path, source, q, r, a, mask):
     recs = []
     for loc, row in iter_rows(path):
@@ -168,7 +158,7 @@ def from_psychology_r1(path, mask=True):
     "Kedreamix/psychology-10k-Deepseek-R1-zh (JSON Lines): `input`, `reasoning_content`, `content`."
     return _qa(path, 'psychology_r1', 'input', 'reasoning_content', 'content', mask)
 
-# %% ../nbs/03_format.ipynb #c034
+# %% ../nbs/03_format.ipynb #c033
 def from_hwtcm_r1(path:Path|str, mask:bool=True) -> list[SFTRecord]:
     "Monor/hwtcm-deepseek-r1-distill-data (Alpaca): `instruction`, optional `input`, `output` = `<think>…</think>answer`."
     recs = []
@@ -180,7 +170,7 @@ def from_hwtcm_r1(path:Path|str, mask:bool=True) -> list[SFTRecord]:
         recs.append(make_record(rid, 'hwtcm_r1', (row.get('input') or '').strip(), rationale, answer, instruction=ins, mask=mask, group=rid))
     return recs
 
-# %% ../nbs/03_format.ipynb #c038
+# %% ../nbs/03_format.ipynb #c037
 SOURCES: dict[str, Callable] = dict(iiyi_cases=from_iiyi_cases, cmb_clin=from_cmb_clin, medical_o1=from_medical_o1,
     medical_r1_distill=from_medical_r1_distill, psychology_r1=from_psychology_r1, hwtcm_r1=from_hwtcm_r1)
 

@@ -17,16 +17,21 @@ from .evaluate import generate, score_predictions, copy_input_baseline, compare,
 from .export import merge_adapter
 
 # %% auto #0
-__all__ = ['demo_records', 'run_demo', 'main']
+__all__ = ['DEMO_INSTRUCTION', 'demo_records', 'run_demo', 'main']
 
 # %% ../nbs/08_pipeline.ipynb #c006
-def demo_records(data_dir:Path|None=None, max_input:int=150, max_rationale:int=50, max_answer:int=30) -> list:
-    "Clipped `SFTRecord`s from the shipped iiyi dialogues and case records and CMB-Clin."
+DEMO_INSTRUCTION = '根据病历推理诊断：推理过程写在<think></think>内，标签后直接给出诊断。'
+
+def demo_records(data_dir:Path|None=None, max_input:int=120, max_rationale:int=50, max_answer:int=30, instruction:str|None=DEMO_INSTRUCTION) -> list:
+    "Clipped `SFTRecord`s from the shipped iiyi dialogues and case records and CMB-Clin (instruction replaced unless None)."
     d = Path(data_dir or get_settings().data_dir)
     ii = d/'iiyi_aihospital'
     recs = (from_iiyi_dialogues(ii/'dialog_history_gpt4.jsonl', ii/'evaluation_iiyi_gpt4_onestep.jsonl') +
             from_iiyi_cases(ii/'patients.json') + from_cmb_clin(d/'cmb_clin'/'CMB-Clin-qa.json'))
-    return [clip_record(r, max_input, max_rationale, max_answer) for r in recs]
+    recs = [clip_record(r, max_input, max_rationale, max_answer) for r in recs]
+    if instruction is not None:
+        for r in recs: r.instruction = instruction
+    return recs
 
 # %% ../nbs/08_pipeline.ipynb #c009
 def _evaluate(model, tok, records, max_new_tokens, batch_size):
@@ -34,14 +39,14 @@ def _evaluate(model, tok, records, max_new_tokens, batch_size):
     preds = generate(model, tok, records, max_new_tokens=max_new_tokens, batch_size=batch_size)
     return score_predictions(records, preds), preds, time.time() - t
 
-def run_demo(out:str|Path|None=None, smoke:bool=False, max_steps:int|None=None, n_test:int=30, max_new_tokens:int=200) -> dict:
+def run_demo(out:str|Path|None=None, smoke:bool=False, max_steps:int|None=None, n_test:int=30, max_new_tokens:int=160) -> dict:
     "Run format → merge → SFT → evaluate → export into `out` (default `runs/demo`, or `runs/smoke`); returns the metrics."
     from peft import PeftModel
     s = get_settings()
     out = Path(out or s.runs_dir/('smoke' if smoke else 'demo'))
     t0 = time.time()
     recs = demo_records()
-    splits = split_by_group(recs, val=0.05, test=0.1, seed=s.seed)
+    splits = split_by_group(recs, val=0.03, test=0.1, seed=s.seed)
     if smoke: splits = dict(train=splits['train'][:16], validation=splits['validation'][:4], test=splits['test'][:4])
     manifest = write_splits(out/'data', splits, name='medkd_demo', seed=s.seed)
     recipe = load_recipe((s.source.parent if s.source else Path.cwd())/'recipes'/'demo_cpu.yaml',
@@ -68,7 +73,7 @@ def run_demo(out:str|Path|None=None, smoke:bool=False, max_steps:int|None=None, 
 
 # %% ../nbs/08_pipeline.ipynb #c015
 @call_parse
-def main(cmd:str='demo',              # only 'demo' for now
+def main(cmd:str,                      # the command: 'demo'
          smoke:bool=False,            # a few records and steps, the same code path
          out:str=None,                # run folder (default runs/demo or runs/smoke)
          max_steps:int=None):         # override the recipe's training steps

@@ -16,8 +16,9 @@ from .core import SFTRecord, get_settings, read_records, write_json, smollm2_ggu
 log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['log', 'set_chat_stop_tokens', 'prepare_student', 'load_tokenizer', 'load_model', 'check_tokenizer', 'tokenize_record',
-           'build_dataset', 'SFTRecipe', 'load_recipe', 'lora_config', 'sft_config', 'train', 'check_adapter', 'main']
+__all__ = ['log', 'set_chat_stop_tokens', 'check_stop_tokens', 'prepare_student', 'load_tokenizer', 'load_model',
+           'check_tokenizer', 'tokenize_record', 'build_dataset', 'SFTRecipe', 'load_recipe', 'lora_config',
+           'sft_config', 'train', 'check_adapter', 'main']
 
 # %% ../nbs/05_sft.ipynb #c006
 def _convert_smollm2(dest:Path):
@@ -41,13 +42,20 @@ def set_chat_stop_tokens(model, tok):
     model.generation_config.eos_token_id = list(dict.fromkeys(eos))
     model.generation_config.pad_token_id = model.config.pad_token_id = tok.pad_token_id
 
+def check_stop_tokens(generation_config, tok):
+    "Raise `ValueError` unless `<|im_end|>` is among the generation config's end tokens (C12: a base model's config stops only at `<|endoftext|>`)."
+    e = generation_config.eos_token_id
+    if tok.convert_tokens_to_ids('<|im_end|>') not in (e if isinstance(e, list) else [e]):
+        raise ValueError(f'generation_config.eos_token_id={e} lacks <|im_end|>: generation would run on into invented turns (C12)')
+
 def prepare_student(name:str|None=None) -> str:
-    "A hub id or folder for `from_pretrained`: `name` as is, or for `'smollm2'` the converted embedded model folder."
-    from medkd.testing import _cached_dir
+    "A hub id or folder for `from_pretrained`: `name` as is; `'smollm2'`: the converted embedded model; `'tiny-qwen2'`: the test model."
+    from medkd.testing import _cached_dir, tiny_qwen2_dir
     name = name or get_settings().student_model
+    if name == 'tiny-qwen2': return str(tiny_qwen2_dir())
     return str(_cached_dir('smollm2-135m-instruct', _convert_smollm2)) if name == 'smollm2' else name
 
-# %% ../nbs/05_sft.ipynb #c007
+# %% ../nbs/05_sft.ipynb #c009
 def load_tokenizer(path:str):
     "The student's tokenizer, checked by `check_tokenizer`; padding on the right for training."
     from transformers import AutoTokenizer
@@ -63,7 +71,7 @@ def load_model(path:str, dtype='float32', **kw):
     from transformers import AutoModelForCausalLM
     return AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, dtype) if isinstance(dtype, str) else dtype, **kw)
 
-# %% ../nbs/05_sft.ipynb #c009
+# %% ../nbs/05_sft.ipynb #c011
 _probe = [dict(role='system', content='你是一名临床诊断助手。'), dict(role='user', content='突发胸骨后压榨性疼痛2小时，心电图ST段抬高。'),
           dict(role='assistant', content='<think>\n持续胸痛＋ST段抬高，符合急性心肌梗死表现。\n</think>\n\n急性ST段抬高型心肌梗死')]
 
@@ -78,7 +86,7 @@ def check_tokenizer(tok):
     prefix = tok.apply_chat_template(_probe[:2], tokenize=False, add_generation_prompt=True)
     if not full.startswith(prefix): raise ValueError('the training render does not start with the inference prompt (C16)')
 
-# %% ../nbs/05_sft.ipynb #c014
+# %% ../nbs/05_sft.ipynb #c016
 def tokenize_record(r:SFTRecord, tok, max_length:int|None=None) -> dict|None:
     "`{input_ids, labels, attention_mask}` for `r`, or None if longer than `max_length` tokens (see above)."
     prompt = tok.apply_chat_template(r.messages(with_answer=False), tokenize=False, add_generation_prompt=True)
@@ -97,7 +105,7 @@ def tokenize_record(r:SFTRecord, tok, max_length:int|None=None) -> dict|None:
     labels = [-100]*len(p_ids) + b_ids + [-100]*len(t_ids)
     return dict(input_ids=ids, labels=labels, attention_mask=[1]*len(ids))
 
-# %% ../nbs/05_sft.ipynb #c022
+# %% ../nbs/05_sft.ipynb #c026
 def build_dataset(records:list[SFTRecord], tok, max_length:int|None=None):
     "Tokenized `datasets.Dataset` (see `tokenize_record`); raises if any example is fully masked or lacks a labelled `<|im_end|>`."
     from datasets import Dataset
@@ -112,7 +120,7 @@ def build_dataset(records:list[SFTRecord], tok, max_length:int|None=None):
     if not kept: raise ValueError(f'no training example fits max_length={max_length}')
     return Dataset.from_list(kept)
 
-# %% ../nbs/05_sft.ipynb #c027
+# %% ../nbs/05_sft.ipynb #c031
 @dataclass
 class SFTRecipe:
     "One SFT run. Paths are relative to the recipe file's folder unless absolute."
@@ -142,21 +150,20 @@ class SFTRecipe:
     seed: int | None = None                # None: settings.ini's seed
     report_to: str = 'none'
 
-# %% ../nbs/05_sft.ipynb #c028
+# %% ../nbs/05_sft.ipynb #c032
 def load_recipe(path:str|Path, **overrides) -> SFTRecipe:
-    "Read a YAML recipe; unknown keys are an error naming the file and key; relative paths resolve against the file."
+    "Read a YAML recipe; unknown keys are an error naming the file and key. Relative paths in the file resolve against the file, those in `overrides` against the working directory."
     path = Path(path)
     d = yaml.safe_load(path.read_text(encoding='utf-8')) or {}
     names = {f.name for f in dataclasses.fields(SFTRecipe)}
-    for k in d:
+    for k in list(d) + list(overrides):
         if k not in names: raise ValueError(f'{path}: unknown recipe key {k!r}')
-    r = SFTRecipe(**{**d, **overrides})
-    for k in ('train_file', 'eval_file', 'output_dir', 'deepspeed'):
-        v = getattr(r, k)
-        if v and not Path(v).is_absolute(): setattr(r, k, str((path.parent/v).resolve()))
-    return r
+    for src, root in ((d, path.parent), (overrides, Path.cwd())):
+        for k in ('train_file', 'eval_file', 'output_dir', 'deepspeed'):
+            if src.get(k) and not Path(src[k]).is_absolute(): src[k] = str((root/src[k]).resolve())
+    return SFTRecipe(**{**d, **overrides})
 
-# %% ../nbs/05_sft.ipynb #c031
+# %% ../nbs/05_sft.ipynb #c035
 def lora_config(r:SFTRecipe):
     "peft `LoraConfig` for a causal LM: rank `r.lora_r`, alpha `r.lora_alpha`, on `r.target_modules` (default all linear layers)."
     from peft import LoraConfig
@@ -172,25 +179,27 @@ def sft_config(r:SFTRecipe, has_eval:bool):
         gradient_checkpointing=r.gradient_checkpointing, max_length=None, padding_free=r.packing, logging_steps=r.logging_steps,
         save_steps=r.save_steps, eval_strategy='steps' if has_eval else 'no', eval_steps=r.eval_steps or r.save_steps,
         bf16=r.dtype == 'bfloat16', deepspeed=r.deepspeed, seed=seed, data_seed=seed, report_to=r.report_to,
-        dataset_num_proc=None, save_total_limit=2, disable_tqdm=False, use_cpu=not _has_cuda())
+        dataset_num_proc=None, save_total_limit=2, disable_tqdm=False, use_cpu=not _has_cuda(),
+        include_num_input_tokens_seen='non_padding')  # tokens/s in the logs, for throughput comparisons
 
 def _has_cuda():
     import torch
     return torch.cuda.is_available()
 
-# %% ../nbs/05_sft.ipynb #c032
+# %% ../nbs/05_sft.ipynb #c036
 def train(r:SFTRecipe, callbacks=None) -> Path:
     "Run LoRA SFT; returns the adapter folder `output_dir/adapter` (adapter, tokenizer, `log_history.json`)."
     from trl import SFTTrainer
     import torch
     path = prepare_student(r.model)
+    args = sft_config(r, bool(r.eval_file))   # before the model: under ZeRO-3 this makes from_pretrained load it sharded
     tok = load_tokenizer(path)
     model = load_model(path, r.dtype)
     set_chat_stop_tokens(model, tok)
     model.config.use_cache = False   # C26: a cache disables the packed (block-diagonal) mask
     train_ds = build_dataset(read_records(r.train_file), tok, r.max_length)
     eval_ds = build_dataset(read_records(r.eval_file), tok, r.max_length) if r.eval_file else None
-    trainer = SFTTrainer(model=model, args=sft_config(r, eval_ds is not None), train_dataset=train_ds, eval_dataset=eval_ds,
+    trainer = SFTTrainer(model=model, args=args, train_dataset=train_ds, eval_dataset=eval_ds,
                          processing_class=tok, peft_config=lora_config(r), callbacks=callbacks)
     trainer.train()
     out = Path(r.output_dir)/'adapter'
@@ -202,7 +211,7 @@ def train(r:SFTRecipe, callbacks=None) -> Path:
         check_adapter(out)
     return out
 
-# %% ../nbs/05_sft.ipynb #c034
+# %% ../nbs/05_sft.ipynb #c038
 def check_adapter(adapter_dir:str|Path) -> dict:
     "Shapes of the LoRA tensors in `adapter_dir`; `ValueError` if none, any is empty, or every `lora_B` is zero."
     from safetensors import safe_open
@@ -218,11 +227,12 @@ def check_adapter(adapter_dir:str|Path) -> dict:
     if not nonzero_b: raise ValueError(f'{f}: every lora_B is zero: the adapter is the base model')
     return shapes
 
-# %% ../nbs/05_sft.ipynb #c041
+# %% ../nbs/05_sft.ipynb #c045
 @call_parse
 def main(recipe:str,             # path of a YAML recipe
          max_steps:int=None,     # override the recipe's max_steps
+         train_file:str=None,    # override the recipe's train_file
          output_dir:str=None):   # override the recipe's output_dir
     "Train the LoRA adapter described by `recipe`."
-    over = {k: v for k, v in dict(max_steps=max_steps, output_dir=output_dir).items() if v is not None}
+    over = {k: v for k, v in dict(max_steps=max_steps, train_file=train_file, output_dir=output_dir).items() if v is not None}
     print(train(load_recipe(recipe, **over)))

@@ -11,8 +11,8 @@ from pathlib import Path
 from .core import get_settings
 
 # %% auto #0
-__all__ = ['QWEN25_PATTERN', 'QWEN25_SPECIALS', 'QWEN25_CHAT_TEMPLATE', 'qwen25_tokenizer_dir', 'qwen25_tokenizer',
-           'tiny_qwen2_dir']
+__all__ = ['QWEN25_PATTERN', 'QWEN25_SPECIALS', 'QWEN25_CHAT_TEMPLATE', 'RISKY_CALLS', 'qwen25_tokenizer_dir', 'qwen25_tokenizer',
+           'tiny_qwen2_dir', 'unflagged_calls']
 
 # %% ../nbs/00a_testing.ipynb #c006
 QWEN25_PATTERN = r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"""
@@ -86,3 +86,21 @@ def tiny_qwen2_dir(seed:int=0, tie_word_embeddings:bool=True) -> Path:
         model.save_pretrained(d)
         for f in qwen25_tokenizer_dir().iterdir(): shutil.copy(f, d/f.name)
     return _cached_dir(f'tiny-qwen2-s{seed}{"" if tie_word_embeddings else "-untied"}', build)
+
+# %% ../nbs/00a_testing.ipynb #c018
+import re as _re
+RISKY_CALLS = ('.train(', 'chat.completions.create(', 'requests.get(', 'merge_and_unload(')
+
+def unflagged_calls(nbs_dir:Path|str, flags=('slow', 'api', 'crawl', 'gpu', 'notest', 'eval: false')) -> list[tuple[str,int,str]]:
+    "`(notebook, cell index, call)` for top-level risky calls in code cells without a test flag."
+    import nbformat
+    out = []
+    for nb_path in sorted(Path(nbs_dir).glob('*.ipynb')):
+        nb = nbformat.read(nb_path, as_version=4)
+        for i, c in enumerate(nb.cells):
+            if c.cell_type != 'code': continue
+            if any(_re.search(rf'^#\|\s*{_re.escape(f)}\b', c.source, _re.M) for f in flags): continue
+            top = '\n'.join(l for l in c.source.splitlines() if l and not l[0].isspace() and not l.startswith(('def ', 'class ', '@', '#')))
+            top = _re.sub(r"'[^'\n]*'|\"[^\"\n]*\"", "''", top)   # calls named in strings are not calls
+            out += [(nb_path.name, i, call) for call in RISKY_CALLS if call in top]
+    return out
