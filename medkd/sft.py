@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 # %% auto #0
 __all__ = ['log', 'set_chat_stop_tokens', 'check_stop_tokens', 'prepare_student', 'load_tokenizer', 'load_model',
            'check_tokenizer', 'tokenize_record', 'build_dataset', 'SFTRecipe', 'load_recipe', 'lora_config',
-           'sft_config', 'train', 'check_adapter', 'main']
+           'sft_config', 'train', 'expected_adapter_shapes', 'check_adapter', 'main']
 
 # %% ../nbs/05_sft.ipynb #c006
 def _convert_smollm2(dest:Path):
@@ -208,12 +208,20 @@ def train(r:SFTRecipe, callbacks=None) -> Path:
         tok.save_pretrained(out)
         write_json(out/'log_history.json', trainer.state.log_history)
         write_json(out/'recipe.json', dataclasses.asdict(r))
-        check_adapter(out)
+        check_adapter(out, expected_adapter_shapes(model.config, lora_config(r)))
     return out
 
 # %% ../nbs/05_sft.ipynb #c038
-def check_adapter(adapter_dir:str|Path) -> dict:
-    "Shapes of the LoRA tensors in `adapter_dir`; `ValueError` if none, any is empty, or every `lora_B` is zero."
+def expected_adapter_shapes(config, lora) -> dict[str, tuple]:
+    "Keys and shapes of the tensors a LoRA `lora` on a model of `config` saves (model built on the meta device: no memory, no weights)."
+    import copy, torch
+    from transformers import AutoModelForCausalLM
+    from peft import get_peft_model, get_peft_model_state_dict
+    with torch.device('meta'): m = AutoModelForCausalLM.from_config(config)
+    return {k: tuple(v.shape) for k, v in get_peft_model_state_dict(get_peft_model(m, copy.deepcopy(lora))).items()}
+
+def check_adapter(adapter_dir:str|Path, expected:dict|None=None) -> dict:
+    "Shapes of the LoRA tensors in `adapter_dir`; `ValueError` if none, any is empty, every `lora_B` is zero, or keys/shapes differ from `expected`."
     from safetensors import safe_open
     f = Path(adapter_dir)/'adapter_model.safetensors'
     if not f.exists(): raise ValueError(f'{f}: no adapter file')
@@ -225,9 +233,12 @@ def check_adapter(adapter_dir:str|Path) -> dict:
             if 'lora_B' in k and bool(t.abs().sum() > 0): nonzero_b = True
     if not any('lora_A' in k for k in shapes): raise ValueError(f'{f}: no LoRA tensors ({f.stat().st_size} bytes; C22)')
     if not nonzero_b: raise ValueError(f'{f}: every lora_B is zero: the adapter is the base model')
+    if expected is not None and shapes != expected:
+        bad = sorted(set(shapes) ^ set(expected)) or [k for k in expected if shapes[k] != expected[k]]
+        raise ValueError(f'{f}: {len(shapes)} tensors, expected {len(expected)}; first mismatch {bad[0]!r} (C22)')
     return shapes
 
-# %% ../nbs/05_sft.ipynb #c045
+# %% ../nbs/05_sft.ipynb #c047
 @call_parse
 def main(recipe:str,             # path of a YAML recipe
          max_steps:int=None,     # override the recipe's max_steps
