@@ -146,6 +146,9 @@ def _from_dict(cls, d:Any, path=None, line:int|None=None) -> SFTRecord:
 SFTRecord.from_dict = _from_dict
 
 # %% ../nbs/00_core.ipynb #c032
+def _umask() -> int:
+    m = os.umask(0); os.umask(m); return m
+
 @contextlib.contextmanager
 def atomic_write(path:Path|str, mode:str='w', encoding:str|None='utf-8'):
     "Open a temp file beside `path`; on success fsync and `os.replace` it onto `path`, on error delete it."
@@ -155,6 +158,7 @@ def atomic_write(path:Path|str, mode:str='w', encoding:str|None='utf-8'):
         with open(fd, mode, encoding=None if 'b' in mode else encoding) as f:
             yield f
             f.flush(); os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())   # mkstemp makes 0600; give the file the mode open() would have
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError): os.unlink(tmp)
