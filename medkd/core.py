@@ -14,8 +14,8 @@ from typing import Any, Iterable, Iterator
 # %% auto #0
 __all__ = ['DEFAULT_SETTINGS', 'THINK_OPEN', 'THINK_CLOSE', 'LEAK_MASK', 'SMOLLM2_GGUF', 'Settings', 'find_settings',
            'get_settings', 'RecordError', 'join_output', 'split_output', 'think_format_ok', 'SFTRecord', 'atomic_write',
-           'write_json', 'write_jsonl', 'read_json', 'read_jsonl', 'read_records', 'write_records', 'diagnosis_terms',
-           'find_leaks', 'mask_leaks', 'smollm2_gguf']
+           'write_json', 'write_jsonl', 'read_json', 'read_jsonl', 'read_records', 'write_records', 'squash',
+           'diagnosis_terms', 'find_leaks', 'mask_leaks', 'smollm2_gguf']
 
 # %% ../nbs/00_core.ipynb #c006
 DEFAULT_SETTINGS = dict(
@@ -206,6 +206,10 @@ def write_records(path:Path|str, records:Iterable[SFTRecord]) -> int:
     return write_jsonl(path, records)
 
 # %% ../nbs/00_core.ipynb #c040
+def squash(text:str) -> str:
+    "Collapse runs of whitespace (newlines included) to one space and strip; `None` gives ''."
+    return re.sub(r'\s+', ' ', text or '').strip()
+
 _diag_split = re.compile(r'[，,、；;。.！!？?\s/／（）()【】\[\]：:“”"\'‘’]+|\d+[.、．]')
 LEAK_MASK = '[诊断已遮盖]'
 

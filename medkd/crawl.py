@@ -18,7 +18,7 @@ import requests
 from bs4 import BeautifulSoup, NavigableString
 from tenacity import Retrying, retry_if_exception, stop_after_attempt
 from . import __version__
-from .core import RecordError, atomic_write, find_leaks, get_settings, mask_leaks, read_jsonl, write_json, write_jsonl
+from .core import RecordError, atomic_write, find_leaks, get_settings, mask_leaks, read_jsonl, squash, write_json, write_jsonl
 
 _log = logging.getLogger('medkd.crawl')
 
@@ -136,8 +136,6 @@ _HEAD_RE = re.compile(rf'【\s*({_ALTS})\s*】[ \t]*[:：]?|^[ \t]*{_CNUM}({_ALT
 _HEAD_ONLY = re.compile(rf'\s*[【\[]?\s*{_NUM}({_ALTS})\s*[】\]]?\s*[:：]?\s*')
 _STOP_RE = re.compile(rf"^[ \t]*(?:{'|'.join(map(re.escape, STOP_LINES))})", re.M)
 
-def _squash(text:str) -> str: return re.sub(r'\s+', ' ', text or '').strip()
-
 def _clean(body:str) -> str:
     lines = (re.sub(r'[ \t\u3000\xa0]+', ' ', l).strip() for l in body.split('\n'))
     return '\n'.join(l for l in lines if l).strip().lstrip(':：').strip()
@@ -209,7 +207,7 @@ _SITE_SUFFIX = re.compile(r'\s*[-_|–—]+\s*(?:爱爱医|病例中心|iiyi).*$
 def _first_text(soup, selectors) -> str:
     for sel in selectors:
         for el in soup.select(sel):
-            t = _squash(el.get_text(' ', strip=True))
+            t = squash(el.get_text(' ', strip=True))
             if t: return t
     return ''
 
@@ -221,7 +219,7 @@ def page_department(html, title:str='') -> str:
     "The department: the last breadcrumb link that is not the site root or the title, without a trailing 病例."
     soup = _soup(html)
     for sel in SELECTORS['breadcrumb']:
-        crumbs = [_squash(a.get_text(' ', strip=True)) for a in soup.select(sel)]
+        crumbs = [squash(a.get_text(' ', strip=True)) for a in soup.select(sel)]
         crumbs = [c for c in crumbs if c and c != title and not re.search(r'爱爱医|首页|病例中心$', c)]
         if crumbs: return re.sub(r'病例$', '', crumbs[-1]).strip()
     return ''
@@ -284,7 +282,7 @@ def make_case(id, url:str, title:str, department:str, sections:dict, scrub:bool=
         for k in sections: sections[k], c = scrub_pii(sections[k]); pii += c
     case = dict(id=str(id), url=url, title=title, department=department, sections=sections,
                 missing_sections=[s for s in EXPECTED_SECTIONS if s not in sections],
-                diagnosis=_squash(sections.get('诊断结果') or sections.get('初步诊断') or ''))
+                diagnosis=squash(sections.get('诊断结果') or sections.get('初步诊断') or ''))
     case['leaks'] = find_leaks(case_to_input(case), case['diagnosis']) if case['diagnosis'] else []
     case['pii'] = dict(pii)
     case['n_replacement'] = sum(s.count('\ufffd') for s in [title, department, *sections.values()])
@@ -300,7 +298,7 @@ def parse_case(html, url:str, scrub:bool=True) -> dict:
 def case_to_input(case:dict, mask:bool=False) -> str:
     "The seed's `【基本信息】… 【诊治经过】…` text of a case; never the diagnosis sections. `mask`: mask diagnosis terms."
     secs = case.get('sections') or {}
-    text = ' '.join(f'【{label}】{_squash(secs[key])}' for label, key in INPUT_SECTIONS.items() if _squash(secs.get(key, '')))
+    text = ' '.join(f'【{label}】{squash(secs[key])}' for label, key in INPUT_SECTIONS.items() if squash(secs.get(key, '')))
     return mask_leaks(text, case['diagnosis']) if mask and case.get('diagnosis') else text
 
 def case_to_distill_case(case:dict, mask:bool=True) -> dict:

@@ -10,12 +10,12 @@ import re
 from pathlib import Path
 from typing import Callable, Iterable
 from .core import (SFTRecord, RecordError, get_settings, join_output, split_output, read_json, read_jsonl,
-                        find_leaks, mask_leaks, THINK_OPEN, THINK_CLOSE)
+                        find_leaks, mask_leaks, squash, THINK_OPEN, THINK_CLOSE)
 
 # %% auto #0
-__all__ = ['SOURCES', 'iter_rows', 'need', 'clean_diagnosis', 'squash', 'clip_text', 'make_record', 'dialogue_facts',
-           'from_iiyi_dialogues', 'from_iiyi_cases', 'from_cmb_clin', 'from_medical_o1', 'from_medical_r1_distill',
-           'from_psychology_r1', 'from_hwtcm_r1', 'clip_record']
+__all__ = ['SOURCES', 'iter_rows', 'need', 'clean_diagnosis', 'clip_text', 'make_record', 'dialogue_facts', 'from_iiyi_dialogues',
+           'from_iiyi_cases', 'from_cmb_clin', 'from_medical_o1', 'from_medical_r1_distill', 'from_psychology_r1',
+           'from_hwtcm_r1', 'clip_record']
 
 # %% ../nbs/03_format.ipynb #c006
 def iter_rows(path:Path|str) -> Iterable[tuple[str|int, dict]]:
@@ -38,10 +38,6 @@ def clean_diagnosis(text:str) -> str:
     "One line: list numbering removed, items joined with '；', whitespace collapsed."
     items = [_list_num.sub('', l).strip(' ；;。') for l in (text or '').splitlines()]
     return '；'.join(i for i in items if i)
-
-def squash(text:str) -> str:
-    "Collapse runs of whitespace to one space (newlines included) and strip."
-    return re.sub(r'\s+', ' ', text or '').strip()
 
 # %% ../nbs/03_format.ipynb #c010
 _cut_marks = '。；;！!？?，,、）)'
