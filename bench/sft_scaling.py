@@ -20,13 +20,9 @@ ROOT = Path(__file__).resolve().parents[1]
 def prepare(out):
     from medkd.testing import qwen25_tokenizer_dir
     from medkd.pipeline import demo_records
-    from medkd.format import from_iiyi_dialogues, from_iiyi_cases, from_cmb_clin
-    from medkd.core import get_settings, write_records
+    from medkd.core import write_records
     out = Path(out); shutil.copytree(qwen25_tokenizer_dir(), out/'q25tok', dirs_exist_ok=True)
-    d = get_settings().data_dir
-    ii = d/'iiyi_aihospital'
-    recs = (from_iiyi_dialogues(ii/'dialog_history_gpt4.jsonl', ii/'evaluation_iiyi_gpt4_onestep.jsonl')
-            + from_iiyi_cases(ii/'patients.json') + from_cmb_clin(d/'cmb_clin'/'CMB-Clin-qa.json'))
+    recs = demo_records(max_input=None, max_rationale=None, max_answer=None, instruction=None)   # unclipped: real lengths
     write_records(out/'data'/'train.jsonl', recs)
     print(f'{len(recs)} records, tokenizer and data in {out}')
 

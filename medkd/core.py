@@ -14,8 +14,8 @@ from typing import Any, Iterable, Iterator
 # %% auto #0
 __all__ = ['DEFAULT_SETTINGS', 'THINK_OPEN', 'THINK_CLOSE', 'LEAK_MASK', 'SMOLLM2_GGUF', 'Settings', 'find_settings',
            'get_settings', 'RecordError', 'join_output', 'split_output', 'think_format_ok', 'SFTRecord', 'atomic_write',
-           'write_json', 'write_jsonl', 'read_json', 'read_jsonl', 'read_records', 'write_records', 'squash',
-           'diagnosis_terms', 'find_leaks', 'mask_leaks', 'smollm2_gguf']
+           'write_json', 'write_jsonl', 'read_json', 'read_jsonl', 'iter_rows', 'read_records', 'write_records',
+           'squash', 'diagnosis_terms', 'find_leaks', 'mask_leaks', 'smollm2_gguf']
 
 # %% ../nbs/00_core.ipynb #c006
 DEFAULT_SETTINGS = dict(
@@ -192,14 +192,16 @@ def read_jsonl(path:Path|str) -> Iterator[tuple[int,Any]]:
             except json.JSONDecodeError as e: raise RecordError(f'invalid JSON: {e.msg} (column {e.colno})', path, i) from None
 
 # %% ../nbs/00_core.ipynb #c036
+def iter_rows(path:Path|str) -> Iterator[tuple[str|int, Any]]:
+    "Yield `(location, row)` from a JSON array (`'item i'`) or a JSON Lines file (line number), whatever the file's suffix."
+    path = Path(path)
+    with open(path, encoding='utf-8') as f: head = f.read(64).lstrip()
+    if head.startswith('['): yield from ((f'item {i}', r) for i, r in enumerate(read_json(path)))
+    else: yield from read_jsonl(path)
+
 def read_records(path:Path|str) -> list[SFTRecord]:
     "Load `SFTRecord`s from a JSONL file (or a JSON array); every error names the file, line and field."
-    path = Path(path)
-    if path.suffix == '.json':
-        data = read_json(path)
-        if not isinstance(data, list): raise RecordError('expected a JSON array of records', path)
-        return [SFTRecord.from_dict(d, path, f'item {i}') for i, d in enumerate(data)]
-    return [SFTRecord.from_dict(d, path, i) for i, d in read_jsonl(path)]
+    return [SFTRecord.from_dict(d, path, loc) for loc, d in iter_rows(path)]
 
 def write_records(path:Path|str, records:Iterable[SFTRecord]) -> int:
     "Write records as JSONL (all fields), atomically."

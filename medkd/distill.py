@@ -21,7 +21,7 @@ from tenacity.wait import wait_base
 from tqdm import tqdm
 
 from .core import (RecordError, SFTRecord, Settings, THINK_CLOSE, THINK_OPEN, atomic_write, get_settings,
-                        join_output, read_json, read_jsonl, think_format_ok, write_json)
+                        iter_rows, join_output, read_json, think_format_ok, write_json)
 
 _log = logging.getLogger('medkd.distill')
 
@@ -49,7 +49,7 @@ def load_cases(src:str|Path|Iterable[dict]) -> list[dict]:
     "Case records from a `.jsonl`/`.json` file or an iterable of dicts; a repeated id is an error."
     if isinstance(src, (str, Path)):
         p = Path(src)
-        rows = [(i, d) for i, d in read_jsonl(p)] if p.suffix != '.json' else [(f'item {i}', d) for i, d in enumerate(read_json(p))]
+        rows = list(iter_rows(p))
     else: p, rows = None, [(f'item {i}', d) for i, d in enumerate(src)]
     cases, seen = [], {}
     for line, d in rows:

@@ -9,22 +9,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Callable, Iterable
-from .core import (SFTRecord, RecordError, get_settings, join_output, split_output, read_json, read_jsonl,
+from .core import (SFTRecord, RecordError, get_settings, join_output, split_output, read_jsonl, iter_rows,
                         find_leaks, mask_leaks, squash, THINK_OPEN, THINK_CLOSE)
 
 # %% auto #0
-__all__ = ['SOURCES', 'iter_rows', 'need', 'clean_diagnosis', 'clip_text', 'make_record', 'dialogue_facts', 'from_iiyi_dialogues',
+__all__ = ['SOURCES', 'need', 'clean_diagnosis', 'clip_text', 'make_record', 'dialogue_facts', 'from_iiyi_dialogues',
            'from_iiyi_cases', 'from_cmb_clin', 'from_medical_o1', 'from_medical_r1_distill', 'from_psychology_r1',
            'from_hwtcm_r1', 'clip_record']
 
 # %% ../nbs/03_format.ipynb #c006
-def iter_rows(path:Path|str) -> Iterable[tuple[str|int, dict]]:
-    "Yield `(location, row)` from a JSON array (`'item i'`) or a JSON Lines file (line number), sniffed from the first byte."
-    path = Path(path)
-    with open(path, encoding='utf-8') as f: head = f.read(64).lstrip()
-    if head.startswith('['): yield from ((f'item {i}', r) for i, r in enumerate(read_json(path)))
-    else: yield from read_jsonl(path)
-
 def need(row:dict, key:str, path, loc) -> str:
     "`row[key]` as a stripped non-empty string, else `RecordError` naming `path`, `loc` and `key`."
     v = row.get(key) if isinstance(row, dict) else None

@@ -7,25 +7,19 @@ Docs: https://medkd.github.io/medkd/merge.html.md"""
 # %% ../nbs/04_merge.ipynb #c003
 from __future__ import annotations
 import importlib.metadata as md
+from collections import Counter
 from pathlib import Path
 import numpy as np
 from datasets import Dataset, concatenate_datasets
 from .core import SFTRecord, get_settings, write_json, write_jsonl, read_records, read_json
 
 # %% auto #0
-__all__ = ['records_to_dataset', 'shuffle_records', 'group_of', 'split_by_group', 'dataset_info', 'write_splits',
-           'check_manifest']
+__all__ = ['shuffle_records', 'group_of', 'split_by_group', 'dataset_info', 'write_splits', 'check_manifest']
 
 # %% ../nbs/04_merge.ipynb #c008
-def records_to_dataset(records:list[SFTRecord]) -> Dataset:
-    "A `datasets.Dataset` of the records' fields (`meta` kept as a JSON string so mixed metas fit one schema)."
-    import json
-    return Dataset.from_list([{**r.to_dict(), 'meta': json.dumps(r.meta, ensure_ascii=False)} for r in records])
-
 def shuffle_records(records:list[SFTRecord], seed:int) -> list[SFTRecord]:
     "`records` in the order of `Dataset.shuffle(seed=seed)` (numpy `default_rng(seed)`); the input list is unchanged."
-    order = records_to_dataset([SFTRecord(id=str(i), instruction='', input='', output='x', system='') for i in range(len(records))]).shuffle(seed=seed)['id']
-    return [records[int(i)] for i in order]
+    return [records[i] for i in Dataset.from_dict({'i': list(range(len(records)))}).shuffle(seed=seed)['i']]
 
 # %% ../nbs/04_merge.ipynb #c011
 def group_of(r:SFTRecord) -> str: return str(r.meta.get('group') or r.id)
@@ -35,8 +29,7 @@ def split_by_group(records:list[SFTRecord], val:float=0.1, test:float=0.1, seed:
     seed = get_settings().seed if seed is None else seed
     groups = sorted({group_of(r) for r in records})
     order = [groups[i] for i in np.random.default_rng(seed).permutation(len(groups))]
-    sizes = {}
-    for r in records: sizes[group_of(r)] = sizes.get(group_of(r), 0) + 1
+    sizes = Counter(map(group_of, records))
     n, target, where, filled = len(records), {'test': test*len(records), 'validation': val*len(records)}, {}, {'test': 0, 'validation': 0}
     for g in order:
         name = next((k for k in ('test', 'validation') if filled[k] < target[k]), 'train')
@@ -60,15 +53,10 @@ def write_splits(out_dir:Path|str, splits:dict[str,list[SFTRecord]], name:str='m
     write_json(out_dir/'dataset_info.json', dataset_info(name, tuple(splits)))
     man = dict(seed=get_settings().seed if seed is None else seed, versions={p: md.version(p) for p in ('datasets', 'numpy')},
                counts={s: len(v) for s, v in splits.items()}, ids={s: [r.id for r in v] for s, v in splits.items()},
-               sources={s: _count(r.source for r in v) for s, v in splits.items()},
+               sources={s: dict(Counter(r.source for r in v)) for s, v in splits.items()},
                leaky_inputs={s: sum(bool(r.meta.get('leaks')) for r in v) for s, v in splits.items()})
     write_json(out_dir/'manifest.json', man)
     return man
-
-def _count(xs):
-    d = {}
-    for x in xs: d[x] = d.get(x, 0) + 1
-    return d
 
 # %% ../nbs/04_merge.ipynb #c021
 def check_manifest(manifest:dict, splits:dict[str,list[SFTRecord]]):
