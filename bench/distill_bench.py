@@ -1,9 +1,10 @@
 #!/usr/bin/env python
 """Teacher distillation throughput: medkd.distill against a plain sequential loop, side by side in one run.
 
-Both talk to the same local OpenAI-compatible teacher (`medkd.distill.LocalTeacher` on 127.0.0.1) with a fixed latency
-and a share of transient faults (429 with Retry-After, 500, 503, dropped connections, DeepSeek's empty 200 bodies,
-truncated JSON), and both use the same retry policy (`is_retryable`, `wait_retry_after`, the same attempt limit).
+Both talk to the same local OpenAI-compatible teacher (`medkd.testing_teacher.LocalTeacher` on 127.0.0.1) with a fixed
+latency and a share of transient faults (429 with Retry-After, 500, 503, dropped connections, DeepSeek's empty 200
+bodies, truncated JSON), and both use the same retry policy (core's `retry_policy` with distill's `is_retryable`, the
+same attempt limit) and the same validation (core's `diagnosis_match`).
 medkd runs all cases at the given concurrency; the loop runs the first `--seq-cases` one at a time, as the seed did.
 The fault schedule depends only on (case, attempt number), and the server's counters are reset between the two
 phases, so the loop meets exactly the faults medkd met on the same cases.
@@ -15,11 +16,11 @@ import argparse, json, tempfile, time
 from pathlib import Path
 
 import openai
-from tenacity import Retrying, retry_if_exception, stop_after_attempt
 
-from medkd.core import get_settings, think_format_ok
-from medkd.distill import (CASE_HEADER, LocalTeacher, build_messages, distill, is_retryable, match_diagnosis, normalise_reply,
-                           parse_completion, recover_jsonl, synthetic_cases, wait_retry_after)
+from medkd.core import diagnosis_match, get_settings, retry_policy, think_format_ok
+from medkd.distill import (CASE_HEADER, build_messages, distill, is_retryable, normalise_reply, parse_completion,
+                           recover_jsonl, synthetic_cases)
+from medkd.testing_teacher import LocalTeacher
 
 
 def sequential(cases, base_url, model, timeout, max_attempts, backoff, out_path):
@@ -30,8 +31,7 @@ def sequential(cases, base_url, model, timeout, max_attempts, backoff, out_path)
         for case in cases:
             messages = build_messages(case, settings)
             try:
-                for attempt in Retrying(stop=stop_after_attempt(max_attempts), wait=wait_retry_after(*backoff),
-                                        retry=retry_if_exception(is_retryable), reraise=True):
+                for attempt in retry_policy(is_retryable, max_attempts, *backoff):
                     with attempt:
                         n_requests += 1
                         raw = client.chat.completions.with_raw_response.create(
@@ -41,7 +41,7 @@ def sequential(cases, base_url, model, timeout, max_attempts, backoff, out_path)
                 print(f'  sequential: case {case["id"]} failed: {type(e).__name__}')
                 continue
             reply = normalise_reply(data)
-            if reply.problem is None and think_format_ok(reply.output) and match_diagnosis(reply.answer, case['reference']):
+            if reply.problem is None and think_format_ok(reply.output) and diagnosis_match(reply.answer, case['reference']):
                 f.write(json.dumps(dict(id=case['id'], output=reply.output), ensure_ascii=False) + '\n'); f.flush()
                 n_records += 1
     client.close()

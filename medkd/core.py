@@ -1,4 +1,4 @@
-"""The course-wide settings, the one SFT record type every stage passes on, and file I/O that names the file, line and field of bad input and never leaves a half-written file.
+"""The course-wide settings, the one SFT record type every stage passes on, file I/O that names the file, line and field of bad input and never leaves a half-written file, and the one helper for each thing every stage does: matching Chinese text and diagnoses, reading YAML, caching, retrying, network deadlines and decoding.
 
 Docs: https://medkd.github.io/medkd/core.html.md"""
 
@@ -6,26 +6,83 @@ Docs: https://medkd.github.io/medkd/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #c003
 from __future__ import annotations
-import configparser, contextlib, dataclasses, importlib.util, json, os, re, tempfile
+import asyncio, builtins, configparser, contextlib, dataclasses, email.utils, hashlib, importlib.util, json, logging, os
+import re, shutil, tempfile, time, types, typing, unicodedata
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Literal
+import requests, urllib3, yaml
+from fastcore.basics import patch
+from tenacity import AsyncRetrying, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+from tenacity.wait import wait_base
 
 # %% auto #0
-__all__ = ['DEFAULT_SETTINGS', 'THINK_OPEN', 'THINK_CLOSE', 'LEAK_MASK', 'SMOLLM2_GGUF', 'Settings', 'find_settings',
-           'get_settings', 'RecordError', 'join_output', 'split_output', 'think_format_ok', 'SFTRecord', 'atomic_write',
-           'write_json', 'write_jsonl', 'read_json', 'read_jsonl', 'iter_rows', 'read_records', 'write_records',
-           'squash', 'diagnosis_terms', 'find_leaks', 'mask_leaks', 'smollm2_gguf']
+__all__ = ['DEFAULT_SETTINGS', 'THINK_OPEN', 'THINK_CLOSE', 'NEGATION_BEFORE', 'NEGATION_AFTER', 'AFFIRMATION', 'LEAK_MASK',
+           'END_TOKENS', 'SMOLLM2_GGUF', 'RecordError', 'read_text', 'read_json', 'read_jsonl', 'iter_rows', 'Settings',
+           'find_settings', 'get_settings', 'Yaml12Loader', 'load_yaml', 'typed_fields', 'join_output', 'split_output',
+           'think_format_ok', 'SFTRecord', 'atomic_write', 'write_json', 'write_jsonl', 'read_records', 'write_records',
+           'match_key_map', 'match_key', 'split_diagnoses', 'diagnosis_match', 'diagnosis_agreement', 'squash',
+           'diagnosis_terms', 'find_leaks', 'mask_leaks', 'DiskCache', 'cached_dir', 'retry_after_s',
+           'wait_retry_after', 'retry_policy', 'utc_now', 'http_get', 'with_deadline', 'decode_completion',
+           'smollm2_gguf']
 
-# %% ../nbs/00_core.ipynb #c006
-DEFAULT_SETTINGS = dict(
-    data_dir='data', runs_dir='runs',
-    teacher_base_url='https://api.deepseek.com', teacher_model='deepseek-reasoner', teacher_api_key_env='DEEPSEEK_API_KEY',
-    student_model='smollm2', seed='42',
-    system_prompt='你是一名专业的临床医生。',
-    instruction='你需要基于我提供的患者病历,推理并生成完整的诊断推理过程和最终诊断结果。请使用<think></think>标签标注推理过程,并在标签外直接输出最终诊断结果。例如:<think>(详细的诊断推理过程)</think>(诊断结果)。')
+# %% ../nbs/00_core.ipynb #c004
+_log = logging.getLogger(__name__)
 
 # %% ../nbs/00_core.ipynb #c007
+class RecordError(ValueError):
+    "Bad input at `path:line`, in `field` (any may be None)."
+    def __init__(self,
+                 msg:str, # what is wrong, and the fix
+                 path=None, # the file
+                 line:int|None=None, # its line (or another location such as 'item 3')
+                 field:str|None=None): # the field or key
+        self.msg, self.path, self.line, self.field = msg, path, line, field
+        where = ':'.join(str(o) for o in (path, line) if o is not None)
+        super().__init__(f"{where + ': ' if where else ''}{f'field {field!r}: ' if field else ''}{msg}")
+
+# %% ../nbs/00_core.ipynb #c014
+def read_text(path:Path|str) -> str:
+    "The text of `path` as UTF-8, a leading byte-order mark dropped."
+    return Path(path).read_text(encoding='utf-8-sig')
+
+# %% ../nbs/00_core.ipynb #c017
+def read_json(path:Path|str) -> Any:
+    "Parse a JSON file (a BOM is ignored); a syntax error becomes a `RecordError` with the line number."
+    try: return json.loads(read_text(path))
+    except json.JSONDecodeError as e:
+        raise RecordError(f'invalid JSON: {e.msg} (column {e.colno})', path, e.lineno) from None
+
+# %% ../nbs/00_core.ipynb #c021
+def read_jsonl(path:Path|str) -> Iterator[tuple[int,Any]]:
+    "Yield `(line_number, value)` for each non-blank line; bad JSON raises `RecordError` at that line."
+    with open(path, encoding='utf-8-sig') as f:
+        for i, line in enumerate(f, 1):
+            if not line.strip(): continue
+            try: yield i, json.loads(line)
+            except json.JSONDecodeError as e:
+                raise RecordError(f'invalid JSON: {e.msg} (column {e.colno})', path, i) from None
+
+# %% ../nbs/00_core.ipynb #c024
+def iter_rows(path:Path|str) -> Iterator[tuple[str|int, Any]]:
+    "Yield `(location, row)` from a JSON array (`'item i'`) or a JSON Lines file (line number), whatever the suffix."
+    path = Path(path)
+    with open(path, encoding='utf-8-sig') as f: head = f.read(64).lstrip()
+    if head.startswith('['): yield from ((f'item {i}', r) for i, r in enumerate(read_json(path)))
+    else: yield from read_jsonl(path)
+
+# %% ../nbs/00_core.ipynb #c029
+DEFAULT_SETTINGS = dict(
+    data_dir='data', runs_dir='runs',
+    teacher_base_url='https://api.deepseek.com', teacher_model='deepseek-reasoner',
+    teacher_api_key_env='DEEPSEEK_API_KEY',
+    student_model='smollm2', seed='42',
+    system_prompt='你是一名专业的临床医生。',
+    instruction='你需要基于我提供的患者病历,推理并生成完整的诊断推理过程和最终诊断结果。请使用<think></think>标签标注推理过程,并在标签外直接输出最终诊断结果。'
+                '例如:<think>(详细的诊断推理过程)</think>(诊断结果)。')
+
+# %% ../nbs/00_core.ipynb #c030
 @dataclass(frozen=True)
 class Settings:
     "Course-wide settings; paths are absolute, resolved against the folder of `settings.ini`."
@@ -40,60 +97,143 @@ class Settings:
     instruction: str
     source: Path|None = None  # the settings.ini that was read, or None for the embedded defaults
 
-# %% ../nbs/00_core.ipynb #c008
-def find_settings(start:Path|str|None=None) -> Path|None:
-    "`$MEDKD_SETTINGS`, else the nearest `settings.ini` with a `[medkd]` section from `start` (default: cwd) upwards."
+# %% ../nbs/00_core.ipynb #c031
+def find_settings(start:Path|str|None=None, # folder to search from (default: cwd)
+                 ) -> Path|None:
+    "`$MEDKD_SETTINGS`, else the nearest `settings.ini` with a `[medkd]` section from `start` upwards."
     if os.environ.get('MEDKD_SETTINGS'): return Path(os.environ['MEDKD_SETTINGS'])
     p = Path(start or Path.cwd()).resolve()
     for d in [p, *p.parents]:
         f = d/'settings.ini'
-        if f.exists() and '[medkd]' in f.read_text(encoding='utf-8'): return f
+        if f.exists() and '[medkd]' in read_text(f): return f
     return None
 
-# %% ../nbs/00_core.ipynb #c009
-def get_settings(path:Path|str|None=None) -> Settings:
-    "Read `settings.ini` (see `find_settings`); each key can be overridden by an env variable `MEDKD_<KEY>`."
+# %% ../nbs/00_core.ipynb #c032
+def get_settings(path:Path|str|None=None, # a settings.ini (default: `find_settings()`)
+                ) -> Settings:
+    "Read `settings.ini` (BOM allowed); each key can be overridden by an env variable `MEDKD_<KEY>`."
     f = Path(path) if path else find_settings()
     vals, root = dict(DEFAULT_SETTINGS), Path.cwd()
     if f is not None:
         cp = configparser.ConfigParser(interpolation=None)
-        cp.read(f, encoding='utf-8')
+        cp.read(f, encoding='utf-8-sig')
         unknown = set(cp['medkd']) - set(vals)
         if unknown: raise ValueError(f"{f}: unknown key(s) in [medkd]: {sorted(unknown)}")
-        vals.update(cp['medkd']); root = f.parent.resolve()
+        vals.update(cp['medkd'])
+        root = f.parent.resolve()
     for k in vals: vals[k] = os.environ.get(f'MEDKD_{k.upper()}', vals[k])
     return Settings(**{**vals, 'data_dir': root/vals['data_dir'], 'runs_dir': root/vals['runs_dir'],
                        'seed': int(vals['seed']), 'source': f})
 
-# %% ../nbs/00_core.ipynb #c015
-class RecordError(ValueError):
-    "Bad input at `path:line`, in `field` (any may be None)."
-    def __init__(self, msg:str, path=None, line:int|None=None, field:str|None=None):
-        self.path, self.line, self.field = path, line, field
-        where = ':'.join(str(o) for o in (path, line) if o is not None)
-        super().__init__(f"{where + ': ' if where else ''}{f'field {field!r}: ' if field else ''}{msg}")
+# %% ../nbs/00_core.ipynb #c044
+class Yaml12Loader(yaml.SafeLoader):
+    "`yaml.SafeLoader` that also resolves YAML 1.2 floats such as `2e-5`, `1e3` and `.5`."
 
-# %% ../nbs/00_core.ipynb #c018
+Yaml12Loader.add_implicit_resolver(
+    'tag:yaml.org,2002:float',
+    re.compile(r'^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$'
+               r'|^[-+]?\.(?:inf|Inf|INF)$|^\.(?:nan|NaN|NAN)$'),
+    list('-+0123456789.'))
+
+# %% ../nbs/00_core.ipynb #c046
+def load_yaml(path:Path|str, # a recipe, data recipe or config
+             ) -> dict:
+    "Load a YAML mapping from `path` (BOM allowed, YAML 1.2 floats); bad YAML raises `RecordError` at its line."
+    try: d = yaml.load(read_text(path), Loader=Yaml12Loader)
+    except yaml.YAMLError as e:
+        mark = getattr(e, 'problem_mark', None)
+        problem = getattr(e, 'problem', None) or e
+        raise RecordError(f'invalid YAML: {problem}', path, mark.line + 1 if mark else None) from None
+    if d is None: return {}
+    if not isinstance(d, dict): raise RecordError(f'expected a mapping of keys to values, got {type(d).__name__}', path)
+    return d
+
+# %% ../nbs/00_core.ipynb #c057
+_WANTED = {int: 'an integer', float: 'a number', bool: 'true or false', str: 'a string', list: 'a list',
+           dict: 'a mapping'}
+
+def _found(v) -> str:
+    "How an error message shows the value `v`."
+    if isinstance(v, str): return f'the string {v!r}'
+    if isinstance(v, bool): return str(v).lower()
+    if isinstance(v, (int, float)): return f'the number {v!r}'
+    return 'null' if v is None else f'a {type(v).__name__} {v!r}'
+
+# %% ../nbs/00_core.ipynb #c058
+def _fits(v, tp) -> bool:
+    "True if `v` has the annotated type `tp` (int, float, bool, str, Path, X|None, list, dict, tuple, Literal, Any)."
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if tp is Any: return True
+    if origin in (typing.Union, types.UnionType): return any(_fits(v, a) for a in args)
+    if origin is Literal: return v in args
+    if tp is type(None): return v is None
+    if tp is float: return isinstance(v, (int, float)) and not isinstance(v, bool)
+    if tp is int: return isinstance(v, int) and not isinstance(v, bool)
+    if tp is Path: return isinstance(v, (str, os.PathLike))
+    if origin in (list, tuple): return isinstance(v, (list, tuple))
+    return isinstance(v, origin or tp)
+
+# %% ../nbs/00_core.ipynb #c060
+def _fix(v, tp) -> str:
+    "A hint that turns `v` into a value of type `tp`, or ''."
+    if typing.get_origin(tp) is Literal: return ': use one of ' + ', '.join(repr(a) for a in typing.get_args(tp))
+    if isinstance(v, str) and tp in (int, float):
+        try: float(v)
+        except ValueError: return ''
+        m = re.fullmatch(r'\s*([-+]?\d+)([eE][-+]?\d+)\s*', v)
+        return f': write {m[1]}.0{m[2]}' if m else ': write it without quotes'
+    if isinstance(v, str) and v.lower() in ('true', 'false', 'yes', 'no', 'on', 'off'): return ': write true or false'
+    return ''
+
+# %% ../nbs/00_core.ipynb #c061
+def _type_problem(v, tp) -> str|None:
+    "None if `v` fits the annotation `tp`, else 'expected …, got …: fix'."
+    if _fits(v, tp): return None
+    union = typing.get_origin(tp) in (typing.Union, types.UnionType)
+    arms = [a for a in typing.get_args(tp) if a is not type(None)] if union else [tp]
+    wanted = ' or '.join(_WANTED.get(typing.get_origin(a) or a, getattr(a, '__name__', str(a))) for a in arms)
+    if typing.get_origin(tp) is Literal: wanted = 'one of the listed values'
+    return f'expected {wanted}, got {_found(v)}{_fix(v, arms[0])}'
+
+# %% ../nbs/00_core.ipynb #c064
+def typed_fields(cls:type, # a dataclass
+                 d:dict, # keys and values, e.g. from `load_yaml`
+                 path=None, # the file `d` came from, for the error message
+                ):
+    "`cls(**d)` after checking every key and value against `cls`'s fields; problems raise `RecordError`."
+    hints, fields = typing.get_type_hints(cls), {f.name: f for f in dataclasses.fields(cls) if f.init}
+    for k, v in d.items():
+        if k not in fields: raise RecordError(f'unknown key; known keys: {", ".join(fields)}', path, field=k)
+        if (problem := _type_problem(v, hints[k])): raise RecordError(problem, path, field=k)
+    for k, f in fields.items():
+        required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        if required and k not in d: raise RecordError('missing', path, field=k)
+    return cls(**d)
+
+# %% ../nbs/00_core.ipynb #c070
 THINK_OPEN, THINK_CLOSE = '<think>', '</think>'
-_think_re = re.compile(r'^\s*<think>(.*?)</think>(.*)$', re.S)
 
+# %% ../nbs/00_core.ipynb #c071
 def join_output(rationale:str, answer:str) -> str:
     "`<think>\\n{rationale}\\n</think>\\n\\n{answer}` with both parts stripped."
     return f"{THINK_OPEN}\n{rationale.strip()}\n{THINK_CLOSE}\n\n{answer.strip()}"
+
+# %% ../nbs/00_core.ipynb #c074
+_think_re = re.compile(r'^\s*<think>(.*?)</think>(.*)$', re.S)
 
 def split_output(text:str) -> tuple[str,str]:
     "`(rationale, answer)` of `text`; rationale is '' when `text` does not open with a think block."
     m = _think_re.match(text or '')
     return (m[1].strip(), m[2].strip()) if m else ('', (text or '').strip())
 
-# %% ../nbs/00_core.ipynb #c021
+# %% ../nbs/00_core.ipynb #c078
 def think_format_ok(text:str) -> bool:
     "True if `text` is one `<think>` block at the start with a non-empty rationale, then a non-empty answer."
     if (text or '').count(THINK_OPEN) != 1 or text.count(THINK_CLOSE) != 1: return False
     r, a = split_output(text)
     return bool(r) and bool(a)
 
-# %% ../nbs/00_core.ipynb #c024
+# %% ../nbs/00_core.ipynb #c082
 _REQUIRED = ('id', 'instruction', 'input', 'output', 'system')
 
 @dataclass
@@ -108,128 +248,422 @@ class SFTRecord:
     reference: str = ''
     meta: dict = field(default_factory=dict)
 
-    @property
-    def rationale(self) -> str: return split_output(self.output)[0]
-    @property
-    def answer(self) -> str: return split_output(self.output)[1]
-    @property
-    def prompt(self) -> str:
-        "The user turn: instruction, a newline, then the case text (LLaMA-Factory's Alpaca rule)."
-        return f"{self.instruction}\n{self.input}" if self.instruction and self.input else (self.instruction or self.input)
+# %% ../nbs/00_core.ipynb #c084
+@patch(as_prop=True)
+def rationale(self:SFTRecord) -> str:
+    "The reasoning inside the think block of `output`."
+    return split_output(self.output)[0]
 
-    def to_dict(self) -> dict: return dataclasses.asdict(self)
-    def to_alpaca(self) -> dict: return dict(instruction=self.instruction, input=self.input, output=self.output, system=self.system)
+@patch(as_prop=True)
+def answer(self:SFTRecord) -> str:
+    "The final answer (the diagnosis) after the think block."
+    return split_output(self.output)[1]
 
-# %% ../nbs/00_core.ipynb #c026
-def _messages(self:SFTRecord, with_answer:bool=True) -> list[dict]:
+# %% ../nbs/00_core.ipynb #c086
+@patch(as_prop=True)
+def prompt(self:SFTRecord) -> str:
+    "The user turn: `instruction`, a newline, then `input` (either alone if the other is empty)."
+    if self.instruction and self.input: return f"{self.instruction}\n{self.input}"
+    return self.instruction or self.input
+
+# %% ../nbs/00_core.ipynb #c087
+@patch
+def to_dict(self:SFTRecord) -> dict:
+    "All fields, as written to JSONL."
+    return dataclasses.asdict(self)
+
+@patch
+def to_alpaca(self:SFTRecord) -> dict:
+    "The four Alpaca fields LLaMA-Factory reads."
+    return dict(instruction=self.instruction, input=self.input, output=self.output, system=self.system)
+
+# %% ../nbs/00_core.ipynb #c091
+@patch
+def messages(self:SFTRecord, with_answer:bool=True, # add the assistant turn
+            ) -> list[dict]:
     "Chat messages `[system, user(, assistant)]`; the system prompt is never left to the template's default."
     sys_prompt = self.system or get_settings().system_prompt
     msgs = [dict(role='system', content=sys_prompt), dict(role='user', content=self.prompt)]
     return msgs + [dict(role='assistant', content=self.output)] if with_answer else msgs
-SFTRecord.messages = _messages
 
-# %% ../nbs/00_core.ipynb #c029
-@classmethod
-def _from_dict(cls, d:Any, path=None, line:int|None=None) -> SFTRecord:
-    "Validate `d` (a JSON object) into an `SFTRecord`; raise `RecordError` naming `path`, `line` and the field."
+# %% ../nbs/00_core.ipynb #c095
+@patch(cls_method=True)
+def from_dict(cls:SFTRecord, d:Any, # a JSON object
+              path=None, line:int|str|None=None, # where `d` came from, for errors
+             ) -> SFTRecord:
+    "Validate `d` into an `SFTRecord`; raise `RecordError` naming `path`, `line` and the field."
     if not isinstance(d, dict): raise RecordError(f'expected a JSON object, got {type(d).__name__}', path, line)
     for k in _REQUIRED:
         if k not in d: raise RecordError('missing', path, line, k)
     for k in ('id', 'instruction', 'input', 'output', 'system', 'source', 'reference'):
-        if k in d and not isinstance(d[k], str): raise RecordError(f'must be a string, got {type(d[k]).__name__}', path, line, k)
+        if k in d and not isinstance(d[k], str):
+            raise RecordError(f'must be a string, got {type(d[k]).__name__}', path, line, k)
     if not d['id'].strip(): raise RecordError('must be non-empty', path, line, 'id')
     if not d['output'].strip(): raise RecordError('must be non-empty', path, line, 'output')
     if not isinstance(d.get('meta', {}), dict): raise RecordError('must be an object', path, line, 'meta')
     unknown = set(d) - {f.name for f in dataclasses.fields(cls)}
     if unknown: raise RecordError(f'unknown field(s) {sorted(unknown)}', path, line)
     return cls(**d)
-SFTRecord.from_dict = _from_dict
 
-# %% ../nbs/00_core.ipynb #c032
+# %% ../nbs/00_core.ipynb #c099
 def _umask() -> int:
-    m = os.umask(0); os.umask(m); return m
+    "The process's umask (read by setting it and putting it back)."
+    m = os.umask(0)
+    os.umask(m)
+    return m
 
+# %% ../nbs/00_core.ipynb #c100
 @contextlib.contextmanager
-def atomic_write(path:Path|str, mode:str='w', encoding:str|None='utf-8'):
+def atomic_write(path:Path|str, # the file to write
+                 mode:str='w', # 'w' for text, 'wb' for bytes
+                 encoding:str|None='utf-8'): # of text
     "Open a temp file beside `path`; on success fsync and `os.replace` it onto `path`, on error delete it."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
     try:
         with open(fd, mode, encoding=None if 'b' in mode else encoding) as f:
             yield f
-            f.flush(); os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())   # mkstemp makes 0600; give the file the mode open() would have
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError): os.unlink(tmp)
         raise
 
-# %% ../nbs/00_core.ipynb #c034
-def write_json(path:Path|str, obj:Any, indent:int|None=2):
+# %% ../nbs/00_core.ipynb #c104
+def write_json(path:Path|str, obj:Any,
+               indent:int|None=2): # None: all on one line
     "Write `obj` as UTF-8 JSON (non-ASCII kept) atomically."
-    with atomic_write(path) as f: json.dump(obj, f, ensure_ascii=False, indent=indent); f.write('\n')
+    with atomic_write(path) as f:
+        json.dump(obj, f, ensure_ascii=False, indent=indent)
+        f.write('\n')
 
-def write_jsonl(path:Path|str, rows:Iterable[Any]) -> int:
+# %% ../nbs/00_core.ipynb #c106
+def write_jsonl(path:Path|str,
+                rows:Iterable[Any], # JSON values, or objects with a `to_dict`
+               ) -> int:
     "Write one JSON value per line atomically (records via their `to_dict`); returns the number of lines."
     n = 0
     with atomic_write(path) as f:
         for r in rows:
-            f.write(json.dumps(r.to_dict() if hasattr(r, 'to_dict') else r, ensure_ascii=False) + '\n'); n += 1
+            f.write(json.dumps(r.to_dict() if hasattr(r, 'to_dict') else r, ensure_ascii=False) + '\n')
+            n += 1
     return n
 
-# %% ../nbs/00_core.ipynb #c035
-def read_json(path:Path|str) -> Any:
-    "Parse a JSON file; a syntax error becomes a `RecordError` with the line number."
-    try: return json.loads(Path(path).read_text(encoding='utf-8'))
-    except json.JSONDecodeError as e: raise RecordError(f'invalid JSON: {e.msg} (column {e.colno})', path, e.lineno) from None
-
-def read_jsonl(path:Path|str) -> Iterator[tuple[int,Any]]:
-    "Yield `(line_number, value)` for each non-blank line; bad JSON raises `RecordError` at that line."
-    with open(path, encoding='utf-8') as f:
-        for i, line in enumerate(f, 1):
-            if not line.strip(): continue
-            try: yield i, json.loads(line)
-            except json.JSONDecodeError as e: raise RecordError(f'invalid JSON: {e.msg} (column {e.colno})', path, i) from None
-
-# %% ../nbs/00_core.ipynb #c036
-def iter_rows(path:Path|str) -> Iterator[tuple[str|int, Any]]:
-    "Yield `(location, row)` from a JSON array (`'item i'`) or a JSON Lines file (line number), whatever the file's suffix."
-    path = Path(path)
-    with open(path, encoding='utf-8') as f: head = f.read(64).lstrip()
-    if head.startswith('['): yield from ((f'item {i}', r) for i, r in enumerate(read_json(path)))
-    else: yield from read_jsonl(path)
-
+# %% ../nbs/00_core.ipynb #c109
 def read_records(path:Path|str) -> list[SFTRecord]:
     "Load `SFTRecord`s from a JSONL file (or a JSON array); every error names the file, line and field."
     return [SFTRecord.from_dict(d, path, loc) for loc, d in iter_rows(path)]
 
+# %% ../nbs/00_core.ipynb #c110
 def write_records(path:Path|str, records:Iterable[SFTRecord]) -> int:
     "Write records as JSONL (all fields), atomically."
     return write_jsonl(path, records)
 
-# %% ../nbs/00_core.ipynb #c040
+# %% ../nbs/00_core.ipynb #c120
+_ZERO_WIDTH = '\u200b\u200c\u200d\u2060\ufeff'
+_SPACES = '\u3000\u00a0'
+_COLONS = '\u2236\uff1a\ufe55\ufe13\ua789'
+
+def _key_chars(c:str) -> str:
+    "The comparison form of the character (or base character plus combining marks) `c`."
+    if c in _ZERO_WIDTH: return ''
+    if c in _SPACES: return ' '
+    if c in _COLONS: return ':'
+    return unicodedata.normalize('NFKC', c)
+
+# %% ../nbs/00_core.ipynb #c123
+def match_key_map(text:str, # original text (never changed)
+                 ) -> tuple[str, list[int]]:
+    "`(key, where)`: the comparison form of `text`, and for each of its characters the index in `text` it came from."
+    units = [(m.start(), m[0]) for m in re.finditer(r'.[\u0300-\u036f\u3099\u309a]*', text or '', re.S)]
+    parts = [(i, _key_chars(u)) for i, u in units]
+    return ''.join(k for _, k in parts), [i for i, k in parts for _ in k]
+
+# %% ../nbs/00_core.ipynb #c129
+_KEY_TABLE = {ord(c): None for c in _ZERO_WIDTH} | {ord(c): ' ' for c in _SPACES} | {ord(c): ':' for c in _COLONS}
+
+def match_key(text:str) -> str:
+    "Comparison form of `text`: NFKC, ideographic/no-break spaces as ' ', zero-width chars removed, colons as ':'."
+    return unicodedata.normalize('NFKC', (text or '').translate(_KEY_TABLE))
+
+# %% ../nbs/00_core.ipynb #c137
+_DX_SEP = re.compile(r'(?:[；;，,、。\n\r]|\d+[.．、](?!\d)|[（(]\d+[）)]|[\u2460-\u2473])(?![^（(【\[]*[）)】\]])')
+
+def split_diagnoses(text:str, # an answer or a reference
+                   ) -> list[str]:
+    "The diagnoses listed in `text`, split at ；;，,、。 newlines and list numbers, stripped, in order."
+    return [t.strip() for t in _DX_SEP.split(text or '') if t.strip()]
+
+# %% ../nbs/00_core.ipynb #c143
+def _dx_key(text:str) -> str:
+    "The form diagnoses are compared in: `match_key`, case folded, without spaces."
+    return re.sub(r'\s+', '', match_key(text).casefold())
+
+# %% ../nbs/00_core.ipynb #c146
+def _reference_key(reference:str) -> str:
+    "The `_dx_key` of the main diagnosis of `reference`, bracketed qualifiers dropped."
+    first = next(iter(split_diagnoses(reference)), '')
+    return re.sub(r'\([^()]*\)|【[^【】]*】|\[[^\[\]]*\]', '', _dx_key(first))
+
+# %% ../nbs/00_core.ipynb #c149
+NEGATION_BEFORE = ('排除', '除外', '不考虑', '不支持', '非', '无', '否认', '未见', '并非', '不是', '未发现', '没有')
+NEGATION_AFTER = ('可能性小', '可能性不大', '已排除', '可排除', '除外', '不支持')
+AFFIRMATION = ('考虑', '但', '而是', '符合', '诊断为', '确诊', '拟诊', '提示')
+
+# %% ../nbs/00_core.ipynb #c150
+def _negated(before:str, after:str) -> bool:
+    "True if a negation cue in `before` (not followed by an affirming word) or in `after` rules the diagnosis out."
+    for cue in NEGATION_BEFORE:
+        j = before.rfind(cue)
+        if j >= 0 and not any(a in before[j + len(cue):] for a in AFFIRMATION): return True
+    return any(cue in after for cue in NEGATION_AFTER)
+
+# %% ../nbs/00_core.ipynb #c152
+def diagnosis_match(prediction:str, # the answer: one or more diagnoses, maybe with negations
+                    reference:str, # the gold diagnosis
+                   ) -> bool:
+    "True iff some clause of `prediction` affirms the whole `reference` diagnosis (negation-aware, see C35)."
+    ref = _reference_key(reference)
+    if not ref: return False
+    for clause in re.split(r'[,;。!?\n]', _dx_key(prediction)):
+        for m in re.finditer(re.escape(ref), clause):
+            if not _negated(clause[:m.start()], clause[m.end():]): return True
+    return False
+
+# %% ../nbs/00_core.ipynb #c158
+def diagnosis_agreement(prediction:str, # the answer, listing one or more diagnoses
+                        reference:str, # the gold diagnoses
+                       ) -> dict:
+    "`any`/`all` of the reference's n diagnoses affirmed by the prediction's first n; `n_ref`, `n_pred` counts."
+    refs, preds = split_diagnoses(reference), split_diagnoses(prediction)
+    hits = [any(diagnosis_match(p, r) for p in preds[:len(refs)]) for r in refs]
+    return dict(any=any(hits), all=bool(hits) and all(hits), n_ref=len(refs), n_pred=len(preds))
+
+# %% ../nbs/00_core.ipynb #c162
 def squash(text:str) -> str:
     "Collapse runs of whitespace (newlines included) to one space and strip; `None` gives ''."
     return re.sub(r'\s+', ' ', text or '').strip()
 
+# %% ../nbs/00_core.ipynb #c165
 _diag_split = re.compile(r'[，,、；;。.！!？?\s/／（）()【】\[\]：:“”"\'‘’]+|\d+[.、．]')
 LEAK_MASK = '[诊断已遮盖]'
 
-def diagnosis_terms(reference:str, min_len:int=2) -> list[str]:
+def diagnosis_terms(reference:str,
+                    min_len:int=2, # shorter parts are dropped
+                   ) -> list[str]:
     "Parts of a diagnosis split at punctuation and list numbers, longest first, at least `min_len` characters."
     terms = {t.strip() for t in _diag_split.split(reference or '') if len(t.strip()) >= min_len}
     return sorted(terms, key=lambda t: (-len(t), t))
 
+# %% ../nbs/00_core.ipynb #c168
 def find_leaks(text:str, reference:str) -> list[str]:
     "The `diagnosis_terms` of `reference` that occur in `text`."
     return [t for t in diagnosis_terms(reference) if t in (text or '')]
 
-def mask_leaks(text:str, reference:str, mask:str=LEAK_MASK) -> str:
+# %% ../nbs/00_core.ipynb #c171
+def mask_leaks(text:str, reference:str,
+               mask:str=LEAK_MASK, # what replaces each leaked term
+              ) -> str:
     "`text` with every diagnosis term of `reference` replaced by `mask` (longest terms first)."
     for t in find_leaks(text, reference): text = text.replace(t, mask)
     return text
 
-# %% ../nbs/00_core.ipynb #c043
+# %% ../nbs/00_core.ipynb #c175
+class DiskCache:
+    "Files on disk keyed by SHA-256: `root/ab/abcd….suffix`, written atomically."
+    def __init__(self, root:Path|str, # the cache folder
+                 suffix:str='.json'): # file name ending of the entries
+        self.root, self.suffix = Path(root), suffix
+    def __repr__(self) -> str: return f'DiskCache({self.root.name!r}, suffix={self.suffix!r})'
+
+# %% ../nbs/00_core.ipynb #c177
+@patch(cls_method=True)
+def key(cls:DiskCache, *parts) -> str:
+    "SHA-256 hex digest of the canonical JSON of `parts`."
+    blob = json.dumps(list(parts), sort_keys=True, ensure_ascii=False, separators=(',', ':'))
+    return hashlib.sha256(blob.encode('utf-8')).hexdigest()
+
+# %% ../nbs/00_core.ipynb #c180
+@patch
+def path(self:DiskCache, key:str) -> Path:
+    "Where the entry `key` lives."
+    return self.root/key[:2]/f'{key}{self.suffix}'
+
+# %% ../nbs/00_core.ipynb #c182
+@patch
+def put_bytes(self:DiskCache, key:str, # from `DiskCache.key`
+              data:bytes):
+    "Store `data` under `key`, atomically."
+    with atomic_write(self.path(key), 'wb') as f: f.write(data)
+
+@patch
+def get_bytes(self:DiskCache, key:str) -> bytes|None:
+    "The bytes stored under `key`, or None."
+    p = self.path(key)
+    return p.read_bytes() if p.exists() else None
+
+# %% ../nbs/00_core.ipynb #c184
+@patch
+def put_json(self:DiskCache, key:str, # from `DiskCache.key`
+             obj:Any): # any JSON value
+    "Store `obj` as JSON under `key`, atomically."
+    write_json(self.path(key), obj, indent=None)
+
+@patch
+def get_json(self:DiskCache, key:str) -> Any:
+    "The JSON value stored under `key`, or None (an unreadable entry is logged and treated as missing)."
+    p = self.path(key)
+    if not p.exists(): return None
+    try: return read_json(p)
+    except (RecordError, OSError, UnicodeDecodeError) as e:
+        _log.warning('cache entry %s unreadable, ignoring it: %s', p.name, getattr(e, 'msg', None) or e)
+        return None
+
+# %% ../nbs/00_core.ipynb #c185
+@patch
+def __contains__(self:DiskCache, key:str) -> bool:
+    "True if an entry for `key` exists."
+    return self.path(key).exists()
+
+@patch
+def __len__(self:DiskCache) -> int:
+    "Number of entries."
+    return sum(1 for _ in self.root.glob(f'*/*{self.suffix}')) if self.root.exists() else 0
+
+# %% ../nbs/00_core.ipynb #c193
+def cached_dir(name:str, # folder name under `runs_dir/cache`
+               build:Callable[[Path], None], # fills the (temporary) folder it is given
+              ) -> Path:
+    "`runs_dir/cache/name`, built once with `build(tmp_dir)` and an atomic rename."
+    dest = get_settings().runs_dir/'cache'/name
+    if dest.exists(): return dest
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f'.{name}.', dir=dest.parent))
+    try:
+        build(tmp)
+        try: os.rename(tmp, dest)
+        except OSError:
+            if not dest.exists(): raise
+    finally: shutil.rmtree(tmp, ignore_errors=True)
+    return dest
+
+# %% ../nbs/00_core.ipynb #c197
+def retry_after_s(headers, # response headers (any mapping; names in any case)
+                  now:datetime|None=None, # the present, for an HTTP date (default: the clock)
+                 ) -> float|None:
+    "Seconds the server asked to wait (`retry-after-ms`, `Retry-After` seconds or HTTP date), or None."
+    h = {str(k).lower(): v for k, v in dict(headers or {}).items()}
+    try:
+        if h.get('retry-after-ms'): return max(0., float(h['retry-after-ms']) / 1000)
+        v = (h.get('retry-after') or '').strip()
+        if not v: return None
+        try: return max(0., float(v))
+        except ValueError: when = email.utils.parsedate_to_datetime(v)
+    except (TypeError, ValueError): return None
+    if when.tzinfo is None: when = when.replace(tzinfo=timezone.utc)
+    return max(0., (when - (now or datetime.now(timezone.utc))).total_seconds())
+
+# %% ../nbs/00_core.ipynb #c201
+def _asked_wait(e:BaseException|None) -> float|None:
+    "The wait the server asked for, from `e.response.headers`, `e.headers` or `e.retry_after`."
+    if e is None: return None
+    resp = getattr(e, 'response', None)
+    for headers in (getattr(resp, 'headers', None), getattr(e, 'headers', None)):
+        if headers and (s := retry_after_s(headers)) is not None: return s
+    ra = getattr(e, 'retry_after', None)
+    return float(ra) if isinstance(ra, (int, float)) and not isinstance(ra, bool) else None
+
+# %% ../nbs/00_core.ipynb #c203
+class wait_retry_after(wait_base):
+    "tenacity wait: backoff with full jitter (`initial`·2ⁿ, at most `max` s), never less than `Retry-After`."
+    def __init__(self, initial:float=1., # first backoff ceiling, s
+                 max:float=60., # largest backoff, s
+                 max_retry_after:float=300.): # a server's Retry-After is honoured up to this, s
+        self.jitter, self.max_retry_after = wait_random_exponential(multiplier=initial, max=max), max_retry_after
+    def __call__(self, retry_state) -> float:
+        w = self.jitter(retry_state)
+        asked = _asked_wait(retry_state.outcome.exception()) if retry_state.outcome else None
+        return w if asked is None else builtins.max(w, builtins.min(asked, self.max_retry_after))
+
+# %% ../nbs/00_core.ipynb #c204
+def retry_policy(retryable:Callable[[BaseException], bool], # which exceptions are worth another attempt
+                 attempts:int=4, # attempts in all
+                 initial:float=1., # first backoff ceiling, s (see `wait_retry_after`)
+                 max:float=60., # largest backoff, s
+                 before_sleep:Callable|None=None, # called before each wait (e.g. to log)
+                 asynchronous:bool=False, # `AsyncRetrying` instead of `Retrying`
+                ) -> Retrying|AsyncRetrying:
+    "The one retry policy (tenacity): `attempts` tries, `wait_retry_after`, the last error re-raised."
+    cls = AsyncRetrying if asynchronous else Retrying
+    return cls(retry=retry_if_exception(retryable), stop=stop_after_attempt(attempts),
+               wait=wait_retry_after(initial, max), before_sleep=before_sleep, reraise=True)
+
+# %% ../nbs/00_core.ipynb #c211
+def utc_now() -> str:
+    "The current time as ISO 8601 UTC to the second, e.g. `2026-11-30T23:45:00+00:00`."
+    return datetime.now(timezone.utc).isoformat(timespec='seconds')
+
+# %% ../nbs/00_core.ipynb #c216
+def _read_body(r:requests.Response, end:float) -> bytes|None:
+    "The rest of the streamed body of `r`, or None once the monotonic clock passes `end`."
+    chunks, sock = [], getattr(getattr(r.raw, 'connection', None), 'sock', None)
+    while (left := end - time.monotonic()) > 0:
+        if sock is not None: sock.settimeout(left)
+        try: chunk = r.raw.read1(65536, decode_content=True)
+        except (urllib3.exceptions.ReadTimeoutError, TimeoutError): return None
+        except urllib3.exceptions.ProtocolError as e: raise requests.exceptions.ChunkedEncodingError(e) from e
+        except urllib3.exceptions.DecodeError as e: raise requests.exceptions.ContentDecodingError(e) from e
+        if not chunk: return b''.join(chunks)
+        chunks.append(chunk)
+    return None
+
+# %% ../nbs/00_core.ipynb #c217
+def http_get(session:requests.Session, url:str,
+             deadline:float, # total seconds for connect, headers and the whole body
+             timeout:tuple=(10, 30), # connect and per-read limits, each capped at `deadline`
+             **kw) -> requests.Response:
+    "`session.get(url, **kw)` with its body read in full within a total `deadline`, else `requests.Timeout`."
+    end = time.monotonic() + deadline
+    r = session.get(url, timeout=tuple(builtins.min(t, deadline) for t in timeout), stream=True, **kw)
+    body = _read_body(r, end)
+    if body is None:
+        r.close()
+        raise requests.Timeout(f'GET {url}: no complete response within the deadline of {deadline:g} s', response=r)
+    r._content, r._content_consumed = body, True
+    r.close()
+    return r
+
+# %% ../nbs/00_core.ipynb #c225
+async def with_deadline(aw, # an awaitable (a coroutine, a task, a future)
+                        seconds:float):
+    "The result of `aw`, or `TimeoutError` after `seconds` in all."
+    try: return await asyncio.wait_for(aw, seconds)
+    except asyncio.TimeoutError: raise TimeoutError(f'no result within the deadline of {seconds:g} s') from None
+
+# %% ../nbs/00_core.ipynb #c231
+END_TOKENS = ('<|im_end|>', '<|endoftext|>')
+
+def _end_ids(tok, stop_ids:Iterable[int]|None=None) -> set[int]:
+    "End-of-turn, padding and `stop_ids` of `tok`: the ids a completion may end with."
+    ids = {tok.eos_token_id, tok.pad_token_id, *(stop_ids or ())}
+    for t in END_TOKENS:
+        i = tok.convert_tokens_to_ids(t)
+        if i is not None and i != tok.unk_token_id and tok.convert_ids_to_tokens(i) == t: ids.add(i)
+    return ids - {None}
+
+# %% ../nbs/00_core.ipynb #c233
+def decode_completion(tok, # a Hugging Face tokenizer
+                      ids:Iterable[int], # one completion's token ids
+                      stop_ids:Iterable[int]|None=None, # more ids to remove (e.g. the model's eos list)
+                     ) -> str:
+    "The text of `ids` with only end-of-turn, padding and negative ids removed; other special tokens kept."
+    drop = _end_ids(tok, stop_ids)
+    return tok.decode([i for i in map(int, ids) if i >= 0 and i not in drop], skip_special_tokens=False)
+
+# %% ../nbs/00_core.ipynb #c237
 SMOLLM2_GGUF = 'SmolLM2-135M-Instruct.Q4_1.gguf'
 
 def smollm2_gguf() -> Path:

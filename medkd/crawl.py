@@ -6,32 +6,33 @@ Docs: https://medkd.github.io/medkd/crawl.html.md"""
 
 # %% ../nbs/01_crawl.ipynb #c003
 from __future__ import annotations
-import codecs, hashlib, html as htmlmod, json, logging, os, re, tempfile, threading, time
+import codecs, logging, os, re, tempfile, threading, time
 from collections import Counter
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Iterable
 from urllib.parse import urljoin, urlsplit
-from urllib.robotparser import RobotFileParser
 import requests
 from bs4 import BeautifulSoup, NavigableString
-from tenacity import Retrying, retry_if_exception, stop_after_attempt
+from fastcore.basics import patch
+from protego import Protego
 from . import __version__
-from .core import RecordError, atomic_write, find_leaks, get_settings, mask_leaks, read_jsonl, squash, write_json, write_jsonl
+from .core import (DiskCache, RecordError, find_leaks, get_settings, http_get, mask_leaks, match_key,
+                        match_key_map, read_json, read_jsonl, read_text, retry_after_s, retry_policy, squash, utc_now,
+                        write_json, write_jsonl)
 
 _log = logging.getLogger('medkd.crawl')
 
 # %% auto #0
 __all__ = ['BASE_URL', 'USER_AGENT', 'COOKIE_ENV', 'SELECTORS', 'CASE_URL_RE', 'SECTION_ALIASES', 'IGNORED_HEADINGS',
-           'EXPECTED_SECTIONS', 'DIAGNOSIS_SECTIONS', 'INPUT_SECTIONS', 'STOP_LINES', 'PII_PATTERNS', 'MARKUPS',
-           'CAPTCHA_PAGE', 'CAPTCHA_TEXT', 'LOGIN_TEXT', 'CAPTCHA_FORM', 'case_id', 'case_url', 'listing_urls',
-           'norm_charset', 'header_charset', 'meta_charset', 'decode_html', 'parse_sections', 'case_text', 'page_title',
-           'page_department', 'parse_listing', 'scrub_pii', 'make_case', 'parse_case', 'case_to_input',
-           'case_to_distill_case', 'case_from_patient', 'load_patient_cases', 'render_case_page', 'render_listing',
-           'Reply', 'FixtureServer', 'fixture_site', 'CrawlError', 'FetchError', 'RobotsDisallowed', 'CaptchaError',
-           'is_transient', 'retrying', 'detect_captcha', 'Page', 'PageCache', 'load_cookie', 'Fetcher', 'CrawlReport',
-           'crawl', 'check_selectors']
+           'EXPECTED_SECTIONS', 'DIAGNOSIS_SECTIONS', 'INPUT_SECTIONS', 'STOP_LINES', 'PII_PATTERNS', 'CAPTCHA_TEXT',
+           'LOGIN_TEXT', 'CAPTCHA_FORM', 'DISALLOW_ALL', 'case_id', 'case_url', 'listing_urls', 'norm_charset',
+           'header_charset', 'meta_charset', 'declared_charsets', 'decode_candidates', 'decode_html', 'keyed',
+           'heading_name', 'heading_matches', 'parse_sections', 'case_text', 'page_title', 'page_department',
+           'parse_listing', 'scrub_pii', 'case_to_input', 'make_case', 'parse_case', 'case_to_distill_case',
+           'case_from_patient', 'load_patient_cases', 'CrawlError', 'FetchError', 'RobotsDisallowed', 'CaptchaError',
+           'is_transient', 'detect_captcha', 'Page', 'PageCache', 'load_cookie', 'new_session', 'Fetcher',
+           'CrawlReport', 'CrawlRun', 'refusal', 'crawl', 'check_selectors']
 
 # %% ../nbs/01_crawl.ipynb #c006
 BASE_URL = 'https://bingli.iiyi.com'
@@ -44,24 +45,32 @@ SELECTORS = dict(
     detail_containers = '.case_details_cont, .case_summary, .case_study',  # where the case text lives
     title             = ('.case_details_cont h2', 'h1', 'h2', 'title'),
     breadcrumb        = ('.breadcrumbs a', '.crumbs a', '.position a', '.local a'),
-    drop              = 'script, style, noscript, nav, header, footer, iframe, form, .header, .footer, .nav, .comment, .comments, .related',
+    drop              = ('script, style, noscript, nav, header, footer, iframe, form, .header, .footer, .nav, '
+                         '.comment, .comments, .related'),
 )
 CASE_URL_RE = re.compile(r'/show/(\d+)-\d+\.html')
 
+# %% ../nbs/01_crawl.ipynb #c008
 def case_id(url:str) -> str|None:
     "The iiyi case id in a case URL (`/show/{id}-1.html`), else None."
     m = CASE_URL_RE.search(url or '')
     return m[1] if m else None
 
-def case_url(id:str|int, base:str=BASE_URL) -> str:
+# %% ../nbs/01_crawl.ipynb #c012
+def case_url(id:str|int, # the iiyi case id
+             base:str=BASE_URL # the site
+            ) -> str:
     "The canonical page of case `id`."
     return f"{base.rstrip('/')}/show/{id}-1.html"
 
-def listing_urls(pages:int=1, base:str=BASE_URL) -> list[str]:
-    "The first `pages` listing pages (`/cull/`, `/cull/2.html`, …; the paging scheme is a lead, unverified)."
+# %% ../nbs/01_crawl.ipynb #c015
+def listing_urls(pages:int=1, # how many listing pages
+                 base:str=BASE_URL # the site
+                ) -> list[str]:
+    "The first `pages` listing pages: `/cull/`, `/cull/2.html`, …"
     return [f"{base.rstrip('/')}/cull/"] + [f"{base.rstrip('/')}/cull/{n}.html" for n in range(2, pages+1)]
 
-# %% ../nbs/01_crawl.ipynb #c009
+# %% ../nbs/01_crawl.ipynb #c024
 _GB = {'gb2312', 'gbk', 'gb18030', 'gb_2312', 'gb_2312-80', 'gb-2312', 'x-gbk', 'cp936', 'ms936', 'windows-936',
        'csgb2312', 'euc-cn', 'chinese', 'iso-ir-58', 'csiso58gb231280', 'hz-gb-2312'}
 _SINGLE_BYTE = {'ascii', 'latin-1', 'iso8859-1', 'cp1252'}
@@ -69,31 +78,51 @@ _SINGLE_BYTE = {'ascii', 'latin-1', 'iso8859-1', 'cp1252'}
 def norm_charset(label:str|None) -> str|None:
     "Python codec name for an HTML/HTTP charset label; every GB label becomes 'gb18030'; unknown labels None."
     if not label: return None
-    l = label.strip().strip('"\'').lower()
-    if l in _GB: return 'gb18030'
-    try: name = codecs.lookup(l).name
+    low = label.strip().strip('"\'').lower()
+    if low in _GB: return 'gb18030'
+    try: name = codecs.lookup(low).name
     except LookupError: return None
     return 'gb18030' if name in ('gb2312', 'gbk', 'gb18030') else name
 
+# %% ../nbs/01_crawl.ipynb #c027
 def header_charset(content_type:str|None) -> str|None:
     "The charset parameter of a Content-Type header."
     m = re.search(r'charset\s*=\s*["\']?([\w.:-]+)', content_type or '', re.I)
     return m[1] if m else None
 
+# %% ../nbs/01_crawl.ipynb #c029
 def meta_charset(content:bytes) -> str|None:
     "The charset a page declares in `<meta charset>` or `<meta http-equiv content=...charset=>` (first 4 KB)."
     m = re.search(rb'<meta[^>]+?charset\s*=\s*["\']?\s*([\w.:-]+)', content[:4096], re.I)
     return m[1].decode('ascii', 'replace') if m else None
 
-# %% ../nbs/01_crawl.ipynb #c010
-def decode_html(content:bytes, content_type:str|None='') -> tuple[str,str]:
-    "Decode a page from its bytes: `(text, encoding)`. BOM, then valid UTF-8, then declared labels (GB as gb18030), then gb18030."
-    for bom, enc in ((codecs.BOM_UTF8, 'utf-8'), (codecs.BOM_UTF16_LE, 'utf-16-le'), (codecs.BOM_UTF16_BE, 'utf-16-be')):
+# %% ../nbs/01_crawl.ipynb #c032
+def declared_charsets(content:bytes, # the page's raw bytes (its `<meta>`)
+                      content_type:str|None='' # its Content-Type header
+                     ) -> list[str]:
+    "The codecs of the header's and the `<meta>`'s charset labels, in that order (unknown labels left out)."
+    return [e for e in (norm_charset(header_charset(content_type)), norm_charset(meta_charset(content))) if e]
+
+# %% ../nbs/01_crawl.ipynb #c035
+def decode_candidates(content:bytes, # the page's raw bytes
+                      content_type:str|None='' # its Content-Type header
+                     ) -> list[str]:
+    "Encodings to try, in order: UTF-8, the declared labels (GB as gb18030), gb18030, then single-byte labels."
+    declared = declared_charsets(content, content_type)
+    wide = [e for e in declared if e not in _SINGLE_BYTE]
+    return list(dict.fromkeys(['utf-8'] + wide + ['gb18030'] + [e for e in declared if e in _SINGLE_BYTE]))
+
+# %% ../nbs/01_crawl.ipynb #c037
+_BOMS = ((codecs.BOM_UTF8, 'utf-8'), (codecs.BOM_UTF16_LE, 'utf-16-le'), (codecs.BOM_UTF16_BE, 'utf-16-be'))
+
+def decode_html(content:bytes, # the page's raw bytes
+                content_type:str|None='' # its Content-Type header
+               ) -> tuple[str,str]:
+    "Decode a page from its bytes: `(text, encoding)`; see the rules above."
+    for bom, enc in _BOMS:
         if content.startswith(bom): return content[len(bom):].decode(enc, 'replace'), enc
-    declared = [e for e in (norm_charset(header_charset(content_type)), norm_charset(meta_charset(content))) if e]
-    if content.isascii(): return content.decode('ascii'), (declared or ['ascii'])[0]
-    cands = ['utf-8'] + [e for e in declared if e not in _SINGLE_BYTE] + ['gb18030'] + [e for e in declared if e in _SINGLE_BYTE]
-    cands = list(dict.fromkeys(cands))
+    if content.isascii(): return content.decode('ascii'), (declared_charsets(content, content_type) or ['ascii'])[0]
+    cands = decode_candidates(content, content_type)
     for enc in cands:
         try: text = content.decode(enc)
         except (UnicodeDecodeError, LookupError): continue
@@ -101,7 +130,7 @@ def decode_html(content:bytes, content_type:str|None='') -> tuple[str,str]:
     enc = min(cands, key=lambda e: content.decode(e, 'replace').count('\ufffd'))
     return content.decode(enc, 'replace'), enc
 
-# %% ../nbs/01_crawl.ipynb #c018
+# %% ../nbs/01_crawl.ipynb #c048
 SECTION_ALIASES = {
     '一般资料': ('一般资料', '基本信息', '基本资料', '一般情况', '患者信息', '病人信息'),
     '主诉':     ('主诉',),
@@ -127,72 +156,112 @@ INPUT_SECTIONS = {'基本信息': '一般资料', '主诉': '主诉', '现病史
                   '查体': '查体', '辅助检查': '辅助检查', '诊治经过': '诊治经过'}   # seed label -> canonical section
 STOP_LINES = ('相关病例', '相关推荐', '热门病例', '推荐病例', '上一篇', '下一篇', '版权所有', '网友评论', '全部评论', '发表评论')
 
-# %% ../nbs/01_crawl.ipynb #c020
+# %% ../nbs/01_crawl.ipynb #c053
+def keyed(text:str) -> tuple[str, list[int]]:
+    "`match_key_map(text)`, with one more position: the end of `text`, so any slice of the key maps back."
+    key, pos = match_key_map(text)
+    return key, list(pos) + [len(text)]
+
+# %% ../nbs/01_crawl.ipynb #c057
 _HEADING_OF = {a: c for c, al in SECTION_ALIASES.items() for a in al} | dict.fromkeys(IGNORED_HEADINGS, '')
-_ALTS = '|'.join(sorted(map(re.escape, _HEADING_OF), key=len, reverse=True))
+
+def _loose(label:str) -> str:
+    "A regex for `label` (already in match-key form) that allows spaces between its characters."
+    return r'[ \t]*'.join(map(re.escape, label))
+
+# %% ../nbs/01_crawl.ipynb #c059
+def heading_name(matched:str) -> str|None:
+    "The canonical section of a matched heading (`'现 病 史'` -> `'现病史'`); '' for container titles, None if unknown."
+    return _HEADING_OF.get(re.sub(r'\s', '', match_key(matched)))
+
+# %% ../nbs/01_crawl.ipynb #c062
+_ALTS = '|'.join(_loose(a) for a in sorted(_HEADING_OF, key=len, reverse=True))
 _NUM = r'(?:[(（]?(?:\d{1,2}|[一二三四五六七八九十]{1,3})[)）.、．]\s*)?'
 _CNUM = r'(?:[一二三四五六七八九十]{1,3}[、.．]\s*)?'
-_HEAD_RE = re.compile(rf'【\s*({_ALTS})\s*】[ \t]*[:：]?|^[ \t]*{_CNUM}({_ALTS})[ \t]*(?:[:：]|$)', re.M)
-_HEAD_ONLY = re.compile(rf'\s*[【\[]?\s*{_NUM}({_ALTS})\s*[】\]]?\s*[:：]?\s*')
-_STOP_RE = re.compile(rf"^[ \t]*(?:{'|'.join(map(re.escape, STOP_LINES))})", re.M)
+_HEAD_RE = re.compile(rf'【\s*({_ALTS})\s*】[ \t]*:?|^[ \t]*{_CNUM}({_ALTS})[ \t]*(?::|$)', re.M)
+_HEAD_ONLY = re.compile(rf'\s*[【\[]?\s*{_NUM}({_ALTS})\s*[】\]]?\s*:?\s*')
+_STOP_RE = re.compile(rf"^[ \t]*(?:{'|'.join(map(_loose, STOP_LINES))})", re.M)
 
-def _clean(body:str) -> str:
-    lines = (re.sub(r'[ \t\u3000\xa0]+', ' ', l).strip() for l in body.split('\n'))
-    return '\n'.join(l for l in lines if l).strip().lstrip(':：').strip()
-
-def parse_sections(text:str) -> dict[str,str]:
-    "Split `text` at the section headings it contains: `{canonical heading: text}` in page order."
-    ms = list(_HEAD_RE.finditer(text or ''))
-    if not ms: return {}
-    stop = _STOP_RE.search(text, ms[0].end())
-    end = stop.start() if stop else len(text)
-    ms = [m for m in ms if m.start() < end]
+# %% ../nbs/01_crawl.ipynb #c065
+def heading_matches(key:str) -> tuple[list[re.Match], int]:
+    "The heading matches in `key` (a match-key text) that open sections, and where the case text ends."
+    ms = list(_HEAD_RE.finditer(key))
+    stop = _STOP_RE.search(key, ms[0].end()) if ms else None
+    end = stop.start() if stop else len(key)
     keep, seen = [], set()
-    for m in ms:   # a line-start heading of a section already seen is text (诊断依据's "辅助检查：…" item), not a new section
-        name = _HEADING_OF[m[1] or m[2]]
-        if m[1] or name not in seen: keep.append(m); seen.add(name)
-    ms, out = keep, {}
+    for m in ms:
+        name = heading_name(m[1] or m[2])
+        if m.start() < end and (m[1] or name not in seen):
+            keep.append(m)
+            seen.add(name)
+    return keep, end
+
+# %% ../nbs/01_crawl.ipynb #c068
+def _clean(body:str) -> str:
+    "The text of a section, from the original slice between two headings."
+    lines = (re.sub(r'[ \t\u3000\xa0]+', ' ', line).strip() for line in body.split('\n'))
+    text = '\n'.join(line for line in lines if match_key(line).strip())
+    return re.sub(r'^[\s:：∶﹕︓꞉\u200b-\u200d\u2060\ufeff]+', '', text).strip()
+
+# %% ../nbs/01_crawl.ipynb #c071
+def parse_sections(text:str) -> dict[str,str]:
+    "Split `text` at the section headings it contains: `{canonical heading: original text}` in page order."
+    key, pos = keyed(text or '')
+    ms, end = heading_matches(key)
+    out = {}
     for m, nxt in zip(ms, ms[1:] + [None]):
-        name, body = _HEADING_OF[m[1] or m[2]], _clean(text[m.end():nxt.start() if nxt else end])
+        name = heading_name(m[1] or m[2])
+        body = _clean(text[pos[m.end()]:pos[nxt.start() if nxt else end]])
         if not name or not body: continue
         if name not in out or out[name] in body: out[name] = body
         elif body not in out[name]: out[name] += '\n' + body
     return out
 
-# %% ../nbs/01_crawl.ipynb #c024
+# %% ../nbs/01_crawl.ipynb #c082
 _BLOCK = {'p', 'div', 'br', 'tr', 'td', 'th', 'li', 'ul', 'ol', 'table', 'thead', 'tbody', 'caption', 'h1', 'h2', 'h3',
           'h4', 'h5', 'h6', 'dl', 'dt', 'dd', 'section', 'article', 'blockquote', 'pre', 'hr', 'main', 'aside'}
 _SKIP_STR = {'Comment', 'Doctype', 'Declaration', 'ProcessingInstruction', 'Script', 'Stylesheet', 'TemplateString'}
 
 def _soup(html) -> BeautifulSoup:
+    "`html` parsed (a soup is returned as is)."
     return html if isinstance(html, BeautifulSoup) else BeautifulSoup(html or '', 'html.parser')
 
+# %% ../nbs/01_crawl.ipynb #c083
+def _walk_text(n, out:list):
+    "Append the strings under `n` to `out`, with a line break around every block element."
+    for c in n.children:
+        if isinstance(c, NavigableString):
+            if type(c).__name__ not in _SKIP_STR: out.append(re.sub(r'[ \t\r\n\f]+', ' ', str(c)))
+        elif c.name not in ('script', 'style', 'noscript'):
+            blk = c.name in _BLOCK
+            out.append('\n' if blk else '')
+            _walk_text(c, out)
+            out.append('\n' if blk else '')
+
+# %% ../nbs/01_crawl.ipynb #c084
 def _block_text(node) -> str:
+    "The text of `node` as a browser lays it out: one line per block, inline elements joined."
     out = []
-    def walk(n):
-        for c in n.children:
-            if isinstance(c, NavigableString):
-                if type(c).__name__ not in _SKIP_STR: out.append(re.sub(r'[ \t\r\n\f]+', ' ', str(c)))
-            elif c.name in ('script', 'style', 'noscript'): continue
-            else:
-                blk = c.name in _BLOCK
-                if blk: out.append('\n')
-                walk(c)
-                if blk: out.append('\n')
-    walk(node)
-    return '\n'.join(l.strip() for l in ''.join(out).replace('\xa0', ' ').split('\n') if l.strip())
+    _walk_text(node, out)
+    return '\n'.join(line.strip() for line in ''.join(out).replace('\xa0', ' ').split('\n') if line.strip())
 
+# %% ../nbs/01_crawl.ipynb #c087
 def _mark_headings(root):
+    "Rewrite every element under `root` whose whole text is a section heading as `【heading】`."
     for el in root.find_all(True):
-        t = el.get_text('', strip=True)
+        t = match_key(el.get_text('', strip=True)).strip()
         if not t or len(t) > 24: continue
-        m = _HEAD_ONLY.fullmatch(t)
-        if m: el.clear(); el.append(f'【{m[1]}】')
+        if (m := _HEAD_ONLY.fullmatch(t)):
+            el.clear()
+            el.append('【' + re.sub(r'\s', '', m[1]) + '】')
 
+# %% ../nbs/01_crawl.ipynb #c089
 def _outermost(els:list) -> list:
+    "The elements of `els` that are not inside another one of them."
     ids = {id(e) for e in els}
     return [e for e in els if not any(id(p) in ids for p in e.parents)]
 
+# %% ../nbs/01_crawl.ipynb #c090
 def case_text(html) -> str:
     "The case text of a page (a str or a soup, which is modified): selector containers, else the body minus chrome."
     soup = _soup(html)
@@ -201,31 +270,41 @@ def case_text(html) -> str:
     for r in roots: _mark_headings(r)
     return '\n'.join(_block_text(r) for r in roots)
 
-# %% ../nbs/01_crawl.ipynb #c027
+# %% ../nbs/01_crawl.ipynb #c095
 _SITE_SUFFIX = re.compile(r'\s*[-_|–—]+\s*(?:爱爱医|病例中心|iiyi).*$', re.I)
+_SITE_CRUMB = re.compile(r'爱爱医|首页|病例中心\s*$')
 
 def _first_text(soup, selectors) -> str:
+    "The first non-empty text of the first selector that has one."
     for sel in selectors:
         for el in soup.select(sel):
-            t = squash(el.get_text(' ', strip=True))
-            if t: return t
+            if (t := squash(el.get_text(' ', strip=True))): return t
     return ''
 
+# %% ../nbs/01_crawl.ipynb #c096
 def page_title(html) -> str:
-    "The case title (see `SELECTORS['title']`)."
-    return _SITE_SUFFIX.sub('', _first_text(_soup(html), SELECTORS['title']))
+    "The case title (see `SELECTORS['title']`), without the site's suffix."
+    t = _first_text(_soup(html), SELECTORS['title'])
+    key, pos = keyed(t)
+    m = _SITE_SUFFIX.search(key)
+    return t[:pos[m.start()]] if m else t
 
-def page_department(html, title:str='') -> str:
+# %% ../nbs/01_crawl.ipynb #c097
+def page_department(html, # a case page (str or soup)
+                    title:str='' # the case title: a breadcrumb equal to it is not the department
+                   ) -> str:
     "The department: the last breadcrumb link that is not the site root or the title, without a trailing 病例."
     soup = _soup(html)
     for sel in SELECTORS['breadcrumb']:
         crumbs = [squash(a.get_text(' ', strip=True)) for a in soup.select(sel)]
-        crumbs = [c for c in crumbs if c and c != title and not re.search(r'爱爱医|首页|病例中心$', c)]
+        crumbs = [c for c in crumbs if c and c != title and not _SITE_CRUMB.search(match_key(c))]
         if crumbs: return re.sub(r'病例$', '', crumbs[-1]).strip()
     return ''
 
-# %% ../nbs/01_crawl.ipynb #c030
-def parse_listing(html, base_url:str=BASE_URL) -> list[str]:
+# %% ../nbs/01_crawl.ipynb #c101
+def parse_listing(html, # a listing page (str or soup)
+                  base_url:str=BASE_URL # where it came from: relative links resolve against it
+                 ) -> list[str]:
     "Case URLs (`…/show/{id}-1.html`, canonical, deduplicated, page order) on a listing page."
     soup = _soup(html)
     links = [a for it in soup.select(SELECTORS['listing_items']) for a in it.select(SELECTORS['listing_link'])]
@@ -236,50 +315,77 @@ def parse_listing(html, base_url:str=BASE_URL) -> list[str]:
         if (cid := case_id(u)): urls.append(case_url(cid, '{0.scheme}://{0.netloc}'.format(urlsplit(u))))
     return list(dict.fromkeys(urls))
 
-# %% ../nbs/01_crawl.ipynb #c033
+# %% ../nbs/01_crawl.ipynb #c105
 _SURNAMES = ('王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪'
              '范金石廖贾夏韦付傅方白邹孟熊秦邱江尹薛闫阎段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞'
              '颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳柴蒙鲍华喻祁蒲'
              '房滕屈饶解牟艾尤阳穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂佟臧闵苟邬边卞姬师仇栾隋商刁沙荣巫'
              '寇桑郎甄丛仲虞敖巩佘池查麻苑迟邝')
-_S, _H = f'[{_SURNAMES}]', r'[\u4e00-\u9fff]'
+_S = f'[{_SURNAMES}]'
 _TITLES = '主任医师|副主任医师|主治医师|住院医师|医师|医生|大夫|主任|教授'
-_GENERIC_PLACE = '当地|上级|外院|我院|本院|该院|他院|其他|附近|多家|各级|基层|专科|综合|二级|三级|三甲|县级|市级|省级|乡镇|私立|民营|社区|大型|正规|当时|当天'
+_GENERIC_PLACE = ('当地|上级|外院|我院|本院|该院|他院|其他|附近|多家|各级|基层|专科|综合|二级|三级|三甲|县级|市级|省级|乡镇|私立|民营|'
+                  '社区|大型|正规|当时|当天')
+
+# %% ../nbs/01_crawl.ipynb #c106
 PII_PATTERNS = {  # kind -> (patterns with a group `v`: the span replaced, placeholder)
-    'id_number': ([r'(?<![0-9A-Za-z])(?P<v>[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[0-9Xx])(?![0-9A-Za-z])'], '[身份证号]'),
-    'phone':     ([r'(?<!\d)(?P<v>(?:\+?86[- ]?)?1[3-9]\d{9})(?!\d)', r'(?<![\d-])(?P<v>0\d{2,3}-\d{7,8})(?!\d)'], '[电话]'),
+    'id_number': ([r'(?<![0-9A-Za-z])(?P<v>[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])'
+                   r'\d{3}[0-9Xx])(?![0-9A-Za-z])'], '[身份证号]'),
+    'phone':     ([r'(?<!\d)(?P<v>(?:\+?86[- ]?)?1[3-9]\d{9})(?!\d)',
+                   r'(?<![\d-])(?P<v>0\d{2,3}-\d{7,8})(?!\d)'], '[电话]'),
     'birth_date':([r'(?:出生日期|出生年月日?|生日|出生于|生于)\s*[:：]?\s*(?P<v>\d{4}\s*[-年./]\s*\d{1,2}\s*[-月./]\s*\d{1,2}\s*日?)',
                    r'(?P<v>\d{4}年\d{1,2}月\d{1,2}日)(?=出生|生人)'], '[出生日期]'),
     'name':      ([r'(?:患者姓名|病人姓名|姓名)\s*[:：]\s*(?P<v>(?:(?!性别|年龄|[男女])[\u4e00-\u9fff]){2,4})',
                    rf'(?:患者|病人|患儿|伤者|产妇)(?P<v>{_S}(?![某XxＸ×*＊])[\u4e00-\u9fff]{{1,2}}?)(?=[，,、\s]*(?:[男女]|\d{{1,3}}岁))',
                    rf'(?<![\u4e00-\u9fff])(?P<v>{_S}(?![某XxＸ×*＊])[\u4e00-\u9fff]{{0,2}}?)(?=先生|女士)'], '[姓名]'),
     'doctor':    ([rf'(?:{_TITLES}|主刀|术者)\s*[:：]\s*(?P<v>{_S}[\u4e00-\u9fff]{{1,2}})',
-                   rf'(?:(?<![\u4e00-\u9fff])|(?<=[由请经找向给与和被让及]))(?P<v>{_S}(?:[^\W\d_床班诊治级科室院生的位名某]{{1,2}})?(?:{_TITLES}))'], '[医生]'),
+                   rf'(?:(?<![\u4e00-\u9fff])|(?<=[由请经找向给与和被让及]))'
+                   rf'(?P<v>{_S}(?:[^\W\d_床班诊治级科室院生的位名某]{{1,2}})?(?:{_TITLES}))'], '[医生]'),
     'hospital':  ([rf'(?:(?<=[在到至于赴往转入来经去从及与和、，,。；;：:\s“"（(])|^)(?!{_GENERIC_PLACE})'
-                   rf'(?P<v>(?:(?!{_GENERIC_PLACE})[^\W\d_a-zA-Z在到至于赴往转入来经去从诊就治查行做住某随访]){{2,14}}?(?:医院|卫生院|保健院|门诊部|诊所))'], '[医院]'),
+                   rf'(?P<v>(?:(?!{_GENERIC_PLACE})[^\W\d_a-zA-Z在到至于赴往转入来经去从诊就治查行做住某随访]){{2,14}}?'
+                   rf'(?:医院|卫生院|保健院|门诊部|诊所))'], '[医院]'),
 }
 _PII_RE = {k: ([re.compile(p) for p in ps], token) for k, (ps, token) in PII_PATTERNS.items()}
 
+# %% ../nbs/01_crawl.ipynb #c107
 def scrub_pii(text:str) -> tuple[str, Counter]:
     "`text` with personal details replaced by placeholders, and a Counter of what was replaced, by kind."
     counts = Counter()
+    def sub(m, token, kind):
+        counts[kind] += 1
+        return m[0][:m.start('v')-m.start()] + token + m[0][m.end('v')-m.start():]
     for kind, (pats, token) in _PII_RE.items():
-        for p in pats:
-            def sub(m, token=token, kind=kind):
-                counts[kind] += 1
-                s = m.start()
-                return m[0][:m.start('v')-s] + token + m[0][m.end('v')-s:]
-            text = p.sub(sub, text or '')
+        for p in pats: text = p.sub(lambda m: sub(m, token, kind), text or '')
     return text, counts
 
-# %% ../nbs/01_crawl.ipynb #c036
-def make_case(id, url:str, title:str, department:str, sections:dict, scrub:bool=True) -> dict:
-    "A case record from parsed parts: PII scrubbed (and counted), diagnosis chosen, missing sections, leaks and U+FFFD counted."
+# %% ../nbs/01_crawl.ipynb #c111
+def case_to_input(case:dict, # a case record
+                  mask:bool=False # mask the terms of the diagnosis the input names
+                 ) -> str:
+    "The seed's `【基本信息】… 【诊治经过】…` text of a case; never the diagnosis sections."
+    secs = case.get('sections') or {}
+    text = ' '.join(f'【{label}】{squash(secs[key])}' for label, key in INPUT_SECTIONS.items()
+                    if squash(secs.get(key, '')))
+    return mask_leaks(text, case['diagnosis']) if mask and case.get('diagnosis') else text
+
+# %% ../nbs/01_crawl.ipynb #c114
+def _scrubbed(title:str, sections:dict) -> tuple[str, dict, Counter]:
+    "The title and sections with personal details replaced, and the count by kind."
+    title, pii = scrub_pii(title)
+    out = {}
+    for k, v in sections.items():
+        out[k], c = scrub_pii(v)
+        pii += c
+    return title, out, pii
+
+# %% ../nbs/01_crawl.ipynb #c115
+def make_case(id, # the iiyi case id
+              url:str, title:str, department:str,
+              sections:dict, # {canonical heading: text}
+              scrub:bool=True # replace personal details (`scrub_pii`)
+             ) -> dict:
+    "A case record from parsed parts."
     sections = {k: v.strip() for k, v in sections.items() if isinstance(v, str) and v.strip()}
-    pii = Counter()
-    if scrub:
-        title, c = scrub_pii(title); pii += c
-        for k in sections: sections[k], c = scrub_pii(sections[k]); pii += c
+    title, sections, pii = _scrubbed(title, sections) if scrub else (title, sections, Counter())
     case = dict(id=str(id), url=url, title=title, department=department, sections=sections,
                 missing_sections=[s for s in EXPECTED_SECTIONS if s not in sections],
                 diagnosis=squash(sections.get('诊断结果') or sections.get('初步诊断') or ''))
@@ -288,212 +394,126 @@ def make_case(id, url:str, title:str, department:str, sections:dict, scrub:bool=
     case['n_replacement'] = sum(s.count('\ufffd') for s in [title, department, *sections.values()])
     return case
 
-def parse_case(html, url:str, scrub:bool=True) -> dict:
-    "A case record from a case page's decoded HTML."
+# %% ../nbs/01_crawl.ipynb #c116
+def parse_case(html, # a case page's decoded HTML (or its soup)
+               url:str, # where it came from (gives the id)
+               scrub:bool=True # replace personal details
+              ) -> dict:
+    "A case record from a case page."
     soup = _soup(html)
     title = page_title(soup)
-    return make_case(case_id(url) or '', url, title, page_department(soup, title), parse_sections(case_text(soup)), scrub)
+    sections = parse_sections(case_text(soup))
+    return make_case(case_id(url) or '', url, title, page_department(soup, title), sections, scrub)
 
-# %% ../nbs/01_crawl.ipynb #c038
-def case_to_input(case:dict, mask:bool=False) -> str:
-    "The seed's `【基本信息】… 【诊治经过】…` text of a case; never the diagnosis sections. `mask`: mask diagnosis terms."
-    secs = case.get('sections') or {}
-    text = ' '.join(f'【{label}】{squash(secs[key])}' for label, key in INPUT_SECTIONS.items() if squash(secs.get(key, '')))
-    return mask_leaks(text, case['diagnosis']) if mask and case.get('diagnosis') else text
-
-def case_to_distill_case(case:dict, mask:bool=True) -> dict:
-    "`{id, input, reference}` for the distill chapter (input masked by default); `RecordError` if there is no diagnosis."
+# %% ../nbs/01_crawl.ipynb #c119
+def case_to_distill_case(case:dict, # a case record
+                         mask:bool=True # mask the diagnosis terms the input names
+                        ) -> dict:
+    "`{id, input, reference}` for the distill chapter; `RecordError` if there is no diagnosis."
     if not case.get('diagnosis'):
         raise RecordError('no diagnosis: the page has neither 诊断结果 nor 初步诊断', case.get('url'), None, 'diagnosis')
     return dict(id=f"iiyi-{case['id']}", input=case_to_input(case, mask), reference=case['diagnosis'])
 
-# %% ../nbs/01_crawl.ipynb #c044
-def case_from_patient(row:dict, scrub:bool=True) -> dict:
+# %% ../nbs/01_crawl.ipynb #c129
+def case_from_patient(row:dict, # one record of `patients.json`
+                      scrub:bool=True # replace personal details
+                     ) -> dict:
     "A case record from one AI-Hospital `patients.json` record (iiyi's own sections, title, department and URL)."
     raw = row.get('raw_medical_record')
-    if not isinstance(raw, dict): raise RecordError('missing or not an object', None, row.get('id'), 'raw_medical_record')
+    if not isinstance(raw, dict):
+        raise RecordError('missing or not an object', None, row.get('id'), 'raw_medical_record')
     sections = {}
     for k, v in raw.items():
-        name = _HEADING_OF.get(k.strip(), k.strip())
+        name = heading_name(k)
+        name = k.strip() if name is None else name
         if name and isinstance(v, str) and v.strip(): sections[name] = v.strip()
     dept = (row.get('department') or '').split()
     url = row.get('url') or ''
     return make_case(case_id(url) or row.get('id'), url, row.get('title', '').strip(),
                      re.sub(r'病例$', '', dept[-1]) if dept else '', sections, scrub)
 
-def load_patient_cases(path:Path|str|None=None, scrub:bool=True) -> list[dict]:
+# %% ../nbs/01_crawl.ipynb #c130
+def load_patient_cases(path:Path|str|None=None, # a `patients.json` (default: the course's copy)
+                       scrub:bool=True # replace personal details
+                      ) -> list[dict]:
     "Case records from `patients.json` (default: the copy under the course's `data/iiyi_aihospital/`)."
     path = Path(path or get_settings().data_dir/'iiyi_aihospital'/'patients.json')
-    return [case_from_patient(r, scrub) for r in json.loads(path.read_text(encoding='utf-8'))]
+    return [case_from_patient(r, scrub) for r in read_json(path)]
 
-# %% ../nbs/01_crawl.ipynb #c047
-MARKUPS = ('elements', 'inline', 'table', 'live')
-_esc = htmlmod.escape
-
-def _page(title, charset, crumbs, body, footer=True) -> str:
-    crumb = ' &gt; '.join(f'<a href="/{i}/">{_esc(c)}</a>' for i, c in enumerate(crumbs))
-    return (f'<!DOCTYPE html>\n<html><head><meta http-equiv="Content-Type" content="text/html; charset={charset}">'
-            f'<title>{_esc(title)}_爱爱医病例中心</title></head>\n<body>\n<div class="top">爱爱医首页 | 请登录 | 注册</div>\n'
-            f'<div class="breadcrumbs">{crumb} &gt; <span>{_esc(title)}</span></div>\n{body}\n'
-            + ('<div class="foot"><p>相关病例</p><ul><li><a href="/show/1-1.html">另一病例</a></li></ul><p>版权所有 © 爱爱医</p></div>\n' if footer else '')
-            + '</body></html>\n')
-
-def render_case_page(case:dict, markup:str='elements', charset:str='utf-8', drop:Iterable[str]=()) -> bytes:
-    "A case page in one of `MARKUPS`, encoded in `charset` (declared in its `<meta>`), without the sections in `drop`."
-    secs = [(k, v) for k, v in case['sections'].items() if k not in set(drop)]
-    t, crumbs = case['title'], case.get('breadcrumb') or ['爱爱医病例中心', f"{case['department']}病例"]
-    if markup == 'elements':
-        body = (f'<div class="case_details_cont"><h2>{_esc(t)}</h2>\n<div class="case_summary">\n'
-                + '\n'.join(f'<h3>{_esc(k)}</h3>\n<p>{_esc(v)}</p>' for k, v in secs) + '\n</div></div>')
-    elif markup == 'inline':
-        body = (f'<div id="main"><h1>{_esc(t)}</h1><div class="text"><p>'
-                + ' '.join(f'【{_esc(k)}】{_esc(v)}' for k, v in secs) + '</p></div></div>')
-    elif markup == 'table':
-        body = (f'<h2>{_esc(t)}</h2><div class="case_study"><table class="record">\n'
-                + '\n'.join(f'<tr><th>{_esc(k)}：</th><td>{_esc(v)}</td></tr>' for k, v in secs) + '\n</table></div>')
-    elif markup == 'live':
-        head = [(k, v) for k, v in secs if k in ('一般资料', '主诉', '现病史', '既往史', '个人史', '查体', '辅助检查')]
-        rest = [(k, v) for k, v in secs if (k, v) not in head]
-        body = (f'<div class="case_details_cont"><h2>{_esc(t)}</h2><div class="doctor_desc"><span>原*********生</span></div>\n'
-                '<div class="case_summary position1"><div class="title">病例摘要</div><div class="situation">\n'
-                + '\n'.join(f'<p><var>{_esc(k)}：</var><span>{_esc(v)}</span></p>' for k, v in head) + '\n</div></div>\n'
-                '<div class="case_study position2"><div class="title">病案介绍</div>\n'
-                + '\n'.join(f'<div class="item"><strong>{_esc(k)}</strong><div class="cont">{_esc(v)}</div></div>' for k, v in rest)
-                + '\n</div></div>')
-    else: raise ValueError(f'markup must be one of {MARKUPS}, got {markup!r}')
-    return _page(t, charset, crumbs, body).encode(charset, 'xmlcharrefreplace')
-
-def render_listing(urls:Iterable[str], charset:str='utf-8') -> bytes:
-    "A listing page in the lead's structure (`div.case_database_box` > `div.li` > `a.name`)."
-    items = '\n'.join(f'<div class="li"><a class="name" href="{_esc(u)}">病例 {case_id(u)}</a><span class="dept">内科</span></div>' for u in urls)
-    return _page('病例库', charset, ['爱爱医病例中心'], f'<div class="case_database_box">\n{items}\n</div>').encode(charset)
-
-CAPTCHA_PAGE = ('<!DOCTYPE html><html><head><meta charset="utf-8"><title>安全验证</title></head><body>'
-                '<div class="top">爱爱医首页 | 请登录 | 注册</div><div class="verify"><h3>请完成安全验证</h3>'
-                '<p>访问过于频繁，请拖动滑块完成验证后继续访问。</p><div id="nc_1_wrapper"><span class="nc_iconfont btn_slide"></span></div>'
-                '</div></body></html>').encode('utf-8')
-
-# %% ../nbs/01_crawl.ipynb #c049
-@dataclass
-class Reply:
-    "One HTTP response of the fixture server."
-    body: bytes|str = b''
-    status: int = 200
-    content_type: str = 'text/html; charset=utf-8'
-    headers: dict = field(default_factory=dict)
-    delay: float = 0.0   # seconds to wait before answering (a slow page)
-
-class FixtureServer:
-    "A real HTTP server on 127.0.0.1 serving `routes` {path: Reply | [Reply, …] in turn | fn(headers) -> Reply}; logs requests."
-    def __init__(self, routes:dict|None=None):
-        self.routes, self.log, self._n, self._lock = dict(routes or {}), [], Counter(), threading.Lock()
-        srv = self
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *a): pass
-            def do_GET(self):
-                path = self.path
-                with srv._lock:
-                    srv.log.append(dict(path=path, time=time.monotonic(), headers=dict(self.headers)))
-                    i = srv._n[path]; srv._n[path] += 1
-                r = srv.routes.get(path)
-                if callable(r): r = r(dict(self.headers))
-                elif isinstance(r, (list, tuple)): r = r[min(i, len(r)-1)]
-                if r is None: r = Reply(b'<html><body>404 Not Found</body></html>', 404)
-                try:
-                    if r.delay: time.sleep(r.delay)
-                    body = r.body.encode('utf-8') if isinstance(r.body, str) else r.body
-                    self.send_response(r.status)
-                    self.send_header('Content-Type', r.content_type)
-                    self.send_header('Content-Length', str(len(body)))
-                    for k, v in r.headers.items(): self.send_header(k, v)
-                    self.end_headers(); self.wfile.write(body)
-                except (BrokenPipeError, ConnectionResetError): pass   # the client gave up (timeouts)
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True
-            def handle_error(self, request, client_address): pass
-        self.httpd = Server(('127.0.0.1', 0), Handler)
-        self.base_url = f'http://127.0.0.1:{self.httpd.server_address[1]}'
-        self._thread = None
-
-    def url(self, path:str) -> str: return self.base_url + path
-    def hits(self, path:str|None=None) -> int:
-        "Requests received for `path` (all paths if None)."
-        with self._lock: return sum(1 for r in self.log if path is None or r['path'] == path)
-    def start(self):
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True); self._thread.start(); return self
-    def stop(self): self.httpd.shutdown(); self.httpd.server_close()
-    def __enter__(self): return self.start()
-    def __exit__(self, *exc): self.stop()
-
-def fixture_site(cases:list[dict], robots:str='User-agent: *\nDisallow: /private/\n') -> dict:
-    "Routes of a small site: robots.txt, a listing at `/cull/`, and each case at `/show/{id}-1.html`, cycling through markups (first half UTF-8, second half GBK)."
-    routes = {'/robots.txt': Reply(robots, content_type='text/plain'),
-              '/cull/': Reply(render_listing([f"/show/{c['id']}-1.html" for c in cases]))}
-    for i, c in enumerate(cases):
-        cs = 'utf-8' if i < (len(cases)+1)//2 else 'gbk'
-        routes[f"/show/{c['id']}-1.html"] = Reply(render_case_page(c, MARKUPS[i % len(MARKUPS)], cs), content_type=f'text/html; charset={cs}')
-    return routes
-
-# %% ../nbs/01_crawl.ipynb #c051
+# %% ../nbs/01_crawl.ipynb #c134
 class CrawlError(Exception):
     "Base of the crawler's errors."
 
+# %% ../nbs/01_crawl.ipynb #c135
 class FetchError(CrawlError):
     "A page could not be fetched: HTTP `status` (None for network errors), after retries where they apply."
-    def __init__(self, url:str, status:int|None, msg:str, retry_after:float|None=None):
-        self.url, self.status, self.retry_after = url, status, retry_after
+    def __init__(self, url:str, status:int|None, msg:str,
+                 retry_after:float|None=None, # seconds the server asked to wait (`Retry-After`)
+                 timed_out:bool=False): # the request ran out of time (C32 counts these)
+        self.url, self.status, self.retry_after, self.timed_out = url, status, retry_after, timed_out
         super().__init__(f'{url}: {msg}')
 
+# %% ../nbs/01_crawl.ipynb #c136
 class RobotsDisallowed(CrawlError):
     "robots.txt does not allow medkd to fetch this URL."
 
+# %% ../nbs/01_crawl.ipynb #c137
 class CaptchaError(CrawlError):
-    "The site answered with a captcha, verification or login page: the crawl stops; the user passes the check in a browser."
-    def __init__(self, url:str, marker:str, note:str=''):
+    "The site answered with a captcha, verification or login page: the crawl stops; the user passes it in a browser."
+    def __init__(self, url:str,
+                 marker:str, # the word or form element that gave the check away
+                 note:str=''): # appended to the message (how much progress is kept)
         self.url, self.marker = url, marker
         super().__init__(
-            f'{url}: the site shows a human check ({marker!r}) instead of the page, so the crawl stops here. medkd never tries to '
-            f'solve or get around a captcha. Open {url} in a browser and pass the check, then run the crawl again: pages already '
-            f'fetched are cached and are not fetched again. If the check comes back, copy the Cookie header your browser sends '
-            f'to the site into the environment variable {COOKIE_ENV} (or a file, passed as cookie_file=); medkd sends it to that '
-            f'site only and never prints or logs it.{note}')
+            f'{url}: the site shows a human check ({marker!r}) instead of the page, so the crawl stops here. '
+            f'medkd never tries to solve or get around a captcha. Open {url} in a browser and pass the check, '
+            f'then run the crawl again: pages already fetched are cached and are not fetched again. If the check '
+            f'comes back, copy the Cookie header your browser sends to the site into the environment variable '
+            f'{COOKIE_ENV} (or a file, passed as cookie_file=); medkd sends it to that site only and never prints '
+            f'or logs it.{note}')
 
-# %% ../nbs/01_crawl.ipynb #c053
+# %% ../nbs/01_crawl.ipynb #c141
 def is_transient(e:BaseException) -> bool:
     "Worth retrying: network errors, timeouts, HTTP 5xx and 429."
     if isinstance(e, FetchError): return e.status is not None and (e.status >= 500 or e.status == 429)
     return isinstance(e, (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError))
 
-def retrying(attempts:int=4, backoff:float=2.0, max_wait:float=60.0) -> Retrying:
-    "The crawler's retry policy (tenacity): `attempts` tries, waits `backoff`·2ⁿ s (at least `Retry-After`, at most `max_wait`)."
-    def wait(rs):
-        e = rs.outcome.exception() if rs.outcome else None
-        return min(max_wait, max(backoff * 2 ** (rs.attempt_number - 1), getattr(e, 'retry_after', None) or 0))
-    def before_sleep(rs):
-        _log.warning('retrying in %.1fs after %s', rs.next_action.sleep if rs.next_action else 0, rs.outcome.exception())
-    return Retrying(retry=retry_if_exception(is_transient), stop=stop_after_attempt(attempts), wait=wait,
-                    before_sleep=before_sleep, reraise=True)
+# %% ../nbs/01_crawl.ipynb #c143
+def _log_retry(rs):
+    "Log the coming retry: how long until it, and after what."
+    _log.warning('retrying in %.1fs after %s', rs.next_action.sleep if rs.next_action else 0, rs.outcome.exception())
 
-# %% ../nbs/01_crawl.ipynb #c055
+# %% ../nbs/01_crawl.ipynb #c145
 CAPTCHA_TEXT = ('验证码', '安全验证', '滑动验证', '人机验证', '访问验证', '请完成验证', '拖动滑块', '按住滑块', 'captcha',
                 'verify you are human', 'are you a robot', 'unusual traffic')
 LOGIN_TEXT = ('登录后查看', '登录后才能', '登录后可查看', '请先登录', '请登录后')
-CAPTCHA_FORM = ('input[name*=captcha i], input[name*=vcode i], input[name*=verify i], img[src*=captcha i], [id*=captcha i], '
-                '[class*=captcha i], [class*=geetest i], [id^=nc_ i], iframe[src*=captcha i]')
+CAPTCHA_FORM = ('input[name*=captcha i], input[name*=vcode i], input[name*=verify i], img[src*=captcha i], '
+                '[id*=captcha i], [class*=captcha i], [class*=geetest i], [id^=nc_ i], iframe[src*=captcha i]')
 
+def _compact(text:str) -> str:
+    "The key of `text` without spaces, lowercased: how fixed words are looked for."
+    return re.sub(r'\s', '', match_key(text)).lower()
+
+# %% ../nbs/01_crawl.ipynb #c146
+def _shows_case(soup) -> bool:
+    "The page shows case content: three or more section headings, or case links."
+    names = {heading_name(m[1] or m[2]) for m in _HEAD_RE.finditer(match_key(soup.get_text('\n')))}
+    return len(names - {''}) >= 3 or bool(parse_listing(soup))
+
+# %% ../nbs/01_crawl.ipynb #c147
 def detect_captcha(html) -> str|None:
     "The marker (a word or a form element) that makes this page a captcha/verification/login page, else None."
     soup = _soup(html)
-    text = soup.get_text('\n')
-    if len({_HEADING_OF[m[1] or m[2]] for m in _HEAD_RE.finditer(text)} - {''}) >= 3 or parse_listing(soup): return None
-    low = text.lower()
-    if (m := next((w for w in CAPTCHA_TEXT if w in low), None)): return m
-    if (el := soup.select_one(CAPTCHA_FORM)): return f"<{el.name} {' '.join(f'{k}={v}' for k, v in el.attrs.items())}>"[:80]
+    if _shows_case(soup): return None
+    text = _compact(soup.get_text('\n'))
+    if (m := next((w for w in CAPTCHA_TEXT if _compact(w) in text), None)): return m
+    if (el := soup.select_one(CAPTCHA_FORM)):
+        return f"<{el.name} {' '.join(f'{k}={v}' for k, v in el.attrs.items())}>"[:80]
     if (m := next((w for w in LOGIN_TEXT if w in text), None)): return m
     if '登录' in text and soup.select_one('input[type=password i]'): return 'login form'
     return None
 
-# %% ../nbs/01_crawl.ipynb #c058
+# %% ../nbs/01_crawl.ipynb #c153
 @dataclass
 class Page:
     "A fetched page: raw `content` (bytes), its Content-Type, and the decoded `text` and `encoding` (`decode_html`)."
@@ -504,143 +524,218 @@ class Page:
     content_type: str = ''
     from_cache: bool = False
     def __post_init__(self): self.text, self.encoding = decode_html(self.content, self.content_type)
-    def __repr__(self): return f'Page({self.final_url!r}, status={self.status}, {len(self.content)} bytes, {self.encoding}, from_cache={self.from_cache})'
 
+# %% ../nbs/01_crawl.ipynb #c154
+@patch
+def __repr__(self:Page):
+    return (f'Page({self.final_url!r}, status={self.status}, {len(self.content)} bytes, {self.encoding}, '
+            f'from_cache={self.from_cache})')
+
+# %% ../nbs/01_crawl.ipynb #c156
 class PageCache:
-    "Raw pages on disk keyed by sha256(url): `{root}/ab/abcd….html` + `.json`; written atomically."
-    def __init__(self, root:Path|str): self.root = Path(root)
-    def _paths(self, url:str):
-        k = hashlib.sha256(url.encode('utf-8')).hexdigest()
-        return self.root/k[:2]/f'{k}.html', self.root/k[:2]/f'{k}.json'
-    def __contains__(self, url:str) -> bool: return self._paths(url)[1].exists()
-    def __len__(self) -> int: return sum(1 for _ in self.root.glob('*/*.json'))
-    def get(self, url:str) -> Page|None:
-        h, m = self._paths(url)
-        if not m.exists(): return None
-        meta = json.loads(m.read_text(encoding='utf-8'))
-        return Page(url, meta['final_url'], meta['status'], h.read_bytes(), meta['content_type'], True)
-    def put(self, page:Page):
-        h, m = self._paths(page.url)
-        with atomic_write(h, 'wb') as f: f.write(page.content)
-        write_json(m, dict(url=page.url, final_url=page.final_url, status=page.status, content_type=page.content_type,
-                           fetched_at=time.strftime('%Y-%m-%dT%H:%M:%S%z')))
+    "Raw pages on disk: `DiskCache` entries keyed by the URL, the bytes as `.html`, how to decode them as `.json`."
+    def __init__(self, root:Path|str):
+        self.root = Path(root)
+        self.bodies, self.metas = DiskCache(self.root, '.html'), DiskCache(self.root, '.json')
 
-# %% ../nbs/01_crawl.ipynb #c060
-def load_cookie(env:str=COOKIE_ENV, path:Path|str|None=None) -> str|None:
-    "A user-supplied Cookie header value from file `path` or the environment variable `env`; None if neither is set."
-    raw = Path(path).expanduser().read_text(encoding='utf-8') if path else os.environ.get(env, '')
+# %% ../nbs/01_crawl.ipynb #c157
+@patch
+def put(self:PageCache, page:Page):
+    "Store `page` under its URL: the bytes first, then the JSON that makes the entry exist."
+    k = DiskCache.key(page.url)
+    self.bodies.put_bytes(k, page.content)
+    self.metas.put_json(k, dict(url=page.url, final_url=page.final_url, status=page.status,
+                                content_type=page.content_type, fetched_at=utc_now()))
+
+# %% ../nbs/01_crawl.ipynb #c158
+@patch
+def get(self:PageCache, url:str) -> Page|None:
+    "The cached page of `url`, or None."
+    k = DiskCache.key(url)
+    meta = self.metas.get_json(k) if k in self.metas else None
+    if meta is None: return None
+    return Page(url, meta['final_url'], meta['status'], self.bodies.get_bytes(k), meta['content_type'], True)
+
+# %% ../nbs/01_crawl.ipynb #c159
+@patch
+def __contains__(self:PageCache, url:str) -> bool: return DiskCache.key(url) in self.metas
+
+@patch
+def __len__(self:PageCache) -> int: return len(self.metas)
+
+# %% ../nbs/01_crawl.ipynb #c163
+def load_cookie(env:str=COOKIE_ENV, # the environment variable to read
+                path:Path|str|None=None # a file to read instead
+               ) -> str|None:
+    "A user-supplied Cookie header value; None if neither the file nor the variable is set."
+    raw = read_text(Path(path).expanduser()) if path else os.environ.get(env, '')
     raw = re.sub(r'^\s*cookie\s*:\s*', '', raw.strip(), flags=re.I)
     return raw or None
 
-def _parse_cookie(header:str) -> dict:
-    return dict(p.strip().split('=', 1) for p in header.split(';') if '=' in p)
+# %% ../nbs/01_crawl.ipynb #c165
+def new_session(user_agent:str, # the User-Agent of every request
+                cookie:str|None=None, # a Cookie header value (`load_cookie`)
+                cookie_domain:str|None=None # the only host it is sent to (default: the site's)
+               ) -> requests.Session:
+    "A requests session with medkd's headers and the user's cookie, for one domain only."
+    s = requests.Session()
+    s.headers.update({'User-Agent': user_agent, 'Accept': 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.8',
+                      'Accept-Language': 'zh-CN,zh;q=0.9,en;q=0.5'})
+    for p in (cookie or '').split(';'):
+        if '=' not in p: continue
+        k, v = p.split('=', 1)
+        s.cookies.set_cookie(requests.cookies.create_cookie(k.strip(), v.strip(),
+                                                            domain=cookie_domain or urlsplit(BASE_URL).hostname))
+    return s
 
-# %% ../nbs/01_crawl.ipynb #c061
+# %% ../nbs/01_crawl.ipynb #c168
 class Fetcher:
-    "Polite, caching HTTP client of the crawler: robots.txt, a per-host rate limit, timeouts, retries, captcha detection."
-    def __init__(self, cache_dir:Path|str, min_interval:float=1.0, timeout:float|tuple=(10, 30), attempts:int=4,
-                 backoff:float=2.0, max_redirects:int=5, user_agent:str=USER_AGENT, cookie:str|None=None,
-                 cookie_domain:str|None=None, robots:bool=True):
-        self.cache, self.min_interval, self.timeout = PageCache(cache_dir), min_interval, timeout
-        self.attempts, self.backoff, self.max_redirects, self.user_agent, self.robots = attempts, backoff, max_redirects, user_agent, robots
-        self.session = requests.Session()
-        self.session.headers.update({'User-Agent': user_agent, 'Accept': 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.8',
-                                     'Accept-Language': 'zh-CN,zh;q=0.9,en;q=0.5'})
-        self._has_cookie = bool(cookie)
-        for k, v in _parse_cookie(cookie or '').items():
-            self.session.cookies.set_cookie(requests.cookies.create_cookie(k.strip(), v.strip(), domain=cookie_domain or urlsplit(BASE_URL).hostname))
+    "Polite, caching HTTP client of the crawler: robots.txt, a rate limit per host, deadlines, retries, captchas."
+    def __init__(self, cache_dir:Path|str, # where pages are cached (`PageCache`)
+                 min_interval:float=1.0, # seconds between two requests to one host (Crawl-delay if longer)
+                 timeout:tuple=(10, 30), # connect and per-read timeouts, seconds
+                 deadline:float=60.0, # total seconds one request may take, keep-alive bytes or not (C32)
+                 attempts:int=4, # tries per request (network errors, timeouts, 5xx, 429)
+                 backoff:float=2.0, # first wait between tries, then exponential; never below Retry-After
+                 max_wait:float=60.0, # longest wait between tries
+                 max_redirects:int=5, user_agent:str=USER_AGENT,
+                 cookie:str|None=None, cookie_domain:str|None=None, # the user's cookie, and where it may go
+                 robots:bool=True): # obey robots.txt
+        self.cache, self.min_interval = PageCache(cache_dir), min_interval
+        self.timeout, self.deadline = timeout, deadline
+        self.attempts, self.backoff, self.max_wait, self.max_redirects = attempts, backoff, max_wait, max_redirects
+        self.user_agent, self.robots, self._has_cookie = user_agent, robots, bool(cookie)
+        self.session = new_session(user_agent, cookie, cookie_domain)
         self._robots, self._delay, self._next, self._lock = {}, {}, {}, threading.Lock()
         self.n_requests = self.n_fetched = self.n_cached = 0
 
-    def __repr__(self):
-        return (f'Fetcher(cache={str(self.cache.root)!r}, min_interval={self.min_interval}, timeout={self.timeout}, '
-                f'attempts={self.attempts}, cookie={"<set>" if self._has_cookie else None})')
+# %% ../nbs/01_crawl.ipynb #c169
+@patch
+def __repr__(self:Fetcher):
+    return (f'Fetcher(cache={self.cache.root.name!r}, min_interval={self.min_interval}, timeout={self.timeout}, '
+            f'deadline={self.deadline}, attempts={self.attempts}, cookie={"<set>" if self._has_cookie else None})')
 
-    def interval(self, netloc:str) -> float:
-        "Seconds between two requests to `netloc`: `min_interval`, or robots.txt's Crawl-delay if longer."
-        return max(self.min_interval, self._delay.get(netloc, 0.0))
+# %% ../nbs/01_crawl.ipynb #c174
+@patch
+def interval(self:Fetcher, netloc:str) -> float:
+    "Seconds between two requests to `netloc`: `min_interval`, or robots.txt's Crawl-delay if longer."
+    return max(self.min_interval, self._delay.get(netloc, 0.0))
 
-    def _wait(self, netloc:str):
-        with self._lock:
-            now = time.monotonic(); t = max(now, self._next.get(netloc, now)); self._next[netloc] = t + self.interval(netloc)
-        if t > now: time.sleep(t - now)
+# %% ../nbs/01_crawl.ipynb #c175
+@patch
+def _wait(self:Fetcher, netloc:str):
+    "Sleep until a request to `netloc` may go, and book the next slot."
+    with self._lock:
+        now = time.monotonic()
+        t = max(now, self._next.get(netloc, now))
+        self._next[netloc] = t + self.interval(netloc)
+    if t > now: time.sleep(t - now)
 
-# %% ../nbs/01_crawl.ipynb #c063
+# %% ../nbs/01_crawl.ipynb #c177
+@patch
 def _request(self:Fetcher, url:str) -> requests.Response:
+    "One attempt at `url`."
     self._wait(urlsplit(url).netloc)
-    r = self.session.get(url, timeout=self.timeout, allow_redirects=False)
+    r = http_get(self.session, url, self.deadline, timeout=self.timeout, allow_redirects=False)
     self.n_requests += 1
     if r.status_code in (401, 403, 429):
         marker = detect_captcha(decode_html(r.content, r.headers.get('Content-Type'))[0])
         if marker: raise CaptchaError(url, marker)
     if r.status_code >= 500 or r.status_code == 429:
-        ra = r.headers.get('Retry-After', '')
-        raise FetchError(url, r.status_code, f'HTTP {r.status_code}', float(ra) if ra.isdigit() else None)
+        raise FetchError(url, r.status_code, f'HTTP {r.status_code}', retry_after_s(r.headers))
     return r
 
+# %% ../nbs/01_crawl.ipynb #c178
+@patch
 def _retried(self:Fetcher, url:str) -> requests.Response:
-    try:
-        for attempt in retrying(self.attempts, self.backoff):
-            with attempt: return self._request(url)
+    "`_request` under the retry policy; what still fails after the last attempt is a `FetchError`."
+    policy = retry_policy(is_transient, self.attempts, self.backoff, self.max_wait, before_sleep=_log_retry)
+    try: return policy(self._request, url)
     except FetchError as e:
         if is_transient(e): raise FetchError(url, e.status, f'HTTP {e.status} after {self.attempts} attempt(s)') from e
         raise
     except requests.RequestException as e:
-        raise FetchError(url, None, f'{type(e).__name__} after {self.attempts} attempt(s)') from e
+        msg = f'{type(e).__name__} after {self.attempts} attempt(s)'
+        raise FetchError(url, None, msg, timed_out=isinstance(e, requests.Timeout)) from e
 
-Fetcher._request, Fetcher._retried = _request, _retried
+# %% ../nbs/01_crawl.ipynb #c185
+DISALLOW_ALL = 'User-agent: *\nDisallow: /\n'
 
-# %% ../nbs/01_crawl.ipynb #c065
-def _robots_for(self:Fetcher, url:str) -> RobotFileParser:
-    p = urlsplit(url); root = f'{p.scheme}://{p.netloc}'
-    if root in self._robots: return self._robots[root]
-    rp = RobotFileParser(root + '/robots.txt')
+@patch
+def _load_robots(self:Fetcher, root:str) -> Protego:
+    "Fetch and parse `root`/robots.txt: 200 its rules; 401/403, 5xx or unreachable disallow all; other 4xx allow all."
     try: r = self._retried(root + '/robots.txt')
     except FetchError as e:
-        _log.warning('robots.txt of %s unreachable (%s): not crawling it', root, e); rp.disallow_all = True
-    else:
-        if r.status_code == 200: rp.parse(decode_html(r.content, r.headers.get('Content-Type'))[0].splitlines())
-        elif r.status_code in (401, 403): rp.disallow_all = True
-        else: rp.allow_all = True
-        if (d := rp.crawl_delay(self.user_agent)) is not None: self._delay[p.netloc] = float(d)
-    self._robots[root] = rp
-    return rp
+        _log.warning('robots.txt of %s unreachable (%s): not crawling it', root, e)
+        return Protego.parse(DISALLOW_ALL)
+    if r.status_code == 200: return Protego.parse(decode_html(r.content, r.headers.get('Content-Type'))[0])
+    return Protego.parse(DISALLOW_ALL if r.status_code in (401, 403) else '')
 
+# %% ../nbs/01_crawl.ipynb #c186
+@patch(as_prop=True)
+def agent(self:Fetcher) -> str:
+    "The product token robots.txt groups are matched against (`medkd`)."
+    return self.user_agent.split('/')[0].strip()
+
+# %% ../nbs/01_crawl.ipynb #c187
+@patch
+def _robots_for(self:Fetcher, url:str) -> Protego:
+    "The robots.txt rules of `url`'s host (fetched once per run); its Crawl-delay becomes the host's interval."
+    p = urlsplit(url)
+    root = f'{p.scheme}://{p.netloc}'
+    if root not in self._robots:
+        self._robots[root] = self._load_robots(root)
+        if (d := self._robots[root].crawl_delay(self.agent)) is not None: self._delay[p.netloc] = float(d)
+    return self._robots[root]
+
+# %% ../nbs/01_crawl.ipynb #c188
+@patch
 def _check_robots(self:Fetcher, url:str):
-    if self.robots and not self._robots_for(url).can_fetch(self.user_agent, url):
-        raise RobotsDisallowed(f'{url}: robots.txt does not allow {self.user_agent.split("/")[0]} to fetch this page')
+    "Raise `RobotsDisallowed` if robots.txt keeps medkd out of `url`."
+    if self.robots and not self._robots_for(url).can_fetch(url, self.agent):
+        raise RobotsDisallowed(f'{url}: robots.txt does not allow {self.agent} to fetch this page')
 
-Fetcher._robots_for, Fetcher._check_robots = _robots_for, _check_robots
-
-# %% ../nbs/01_crawl.ipynb #c067
+# %% ../nbs/01_crawl.ipynb #c190
+@patch
 def _fetch(self:Fetcher, url:str) -> Page:
+    "`url` from the network, redirects followed by hand."
     cur, seen = url, {url}
     for _ in range(self.max_redirects + 1):
         self._check_robots(cur)
         r = self._retried(cur)
-        if r.is_redirect:
-            nxt = urljoin(cur, r.headers['Location']).split('#')[0]
-            if nxt in seen: raise FetchError(url, r.status_code, f'redirect loop ({cur} -> {nxt})')
-            seen.add(nxt); cur = nxt; continue
-        page = Page(url, cur, r.status_code, r.content, r.headers.get('Content-Type', ''))
-        if r.status_code != 200:
-            raise FetchError(url, r.status_code, f'HTTP {r.status_code}' + (' (not found)' if r.status_code in (404, 410) else ''))
-        if (marker := detect_captcha(page.text)): raise CaptchaError(url, marker)
-        return page
+        if not r.is_redirect:
+            return _checked(Page(url, cur, r.status_code, r.content, r.headers.get('Content-Type', '')))
+        nxt = urljoin(cur, r.headers['Location']).split('#')[0]
+        if nxt in seen: raise FetchError(url, r.status_code, f'redirect loop ({cur} -> {nxt})')
+        seen.add(nxt)
+        cur = nxt
     raise FetchError(url, None, f'more than {self.max_redirects} redirects')
 
-def _get(self:Fetcher, url:str, refresh:bool=False) -> Page:
-    "The page at `url`: from the cache, else fetched politely and cached. Raises FetchError, RobotsDisallowed, CaptchaError."
-    url = url.split('#')[0]
-    if not refresh and (page := self.cache.get(url)) is not None:
-        self.n_cached += 1; return page
-    page = self._fetch(url)
-    self.cache.put(page); self.n_fetched += 1
+# %% ../nbs/01_crawl.ipynb #c191
+def _checked(page:Page) -> Page:
+    "`page` if it is a 200 that is not a captcha; else the error that says what it is."
+    if page.status != 200:
+        gone = ' (not found)' if page.status in (404, 410) else ''
+        raise FetchError(page.url, page.status, f'HTTP {page.status}{gone}')
+    if (marker := detect_captcha(page.text)): raise CaptchaError(page.url, marker)
     return page
 
-Fetcher._fetch, Fetcher.get = _fetch, _get
+# %% ../nbs/01_crawl.ipynb #c193
+@patch
+def get(self:Fetcher, url:str, # the page (a `#fragment` is dropped)
+        refresh:bool=False # fetch it again even if it is cached
+       ) -> Page:
+    "The page at `url`: from the cache, else fetched politely and cached (FetchError, RobotsDisallowed, CaptchaError)."
+    url = url.split('#')[0]
+    if not refresh and (page := self.cache.get(url)) is not None:
+        self.n_cached += 1
+        return page
+    page = self._fetch(url)
+    self.cache.put(page)
+    self.n_fetched += 1
+    return page
 
-# %% ../nbs/01_crawl.ipynb #c082
+# %% ../nbs/01_crawl.ipynb #c250
 @dataclass
 class CrawlReport:
     "What one `crawl` run did."
@@ -654,79 +749,166 @@ class CrawlReport:
     leak_flagged: int = 0
     pii: dict = field(default_factory=dict)
     stopped: str|None = None   # None (done), 'max_fetches', 'max_cases', 'captcha', 'failures', 'interrupted'
-    def __repr__(self):
-        return (f'CrawlReport({self.saved} saved ({self.new} new), {self.fetched} fetched, {self.from_cache} from cache, '
-                f'{len(self.failures)} failed, {sum(map(bool, self.missing.values()))} with missing sections, '
-                f'{self.leak_flagged} leak-flagged, pii={self.pii}, stopped={self.stopped!r}, out_dir={str(self.out_dir)!r})')
 
-def _write_outputs(out:Path, done:dict, rep:CrawlReport):
-    write_jsonl(out/'cases.jsonl', done.values())
-    write_jsonl(out/'failures.jsonl', rep.failures)
+# %% ../nbs/01_crawl.ipynb #c251
+@patch
+def __repr__(self:CrawlReport):
+    return (f'CrawlReport({self.saved} saved ({self.new} new), {self.fetched} fetched, {self.from_cache} from cache, '
+            f'{len(self.failures)} failed, {sum(map(bool, self.missing.values()))} with missing sections, '
+            f'{self.leak_flagged} leak-flagged, pii={self.pii}, stopped={self.stopped!r}, '
+            f'out_dir={self.out_dir.name!r})')
+
+# %% ../nbs/01_crawl.ipynb #c254
+@dataclass
+class CrawlRun:
+    "One `crawl` in progress."
+    out: Path                      # where cases.jsonl, failures.jsonl and summary.json go
+    fetcher: Fetcher
+    max_fetches: int|None = None   # network fetches allowed (cached pages are free)
+    max_cases: int|None = None     # new records allowed
+    max_failures_in_row: int = 5   # a sign of blocking or of a changed layout
+    scrub: bool = True             # replace personal details
+    def __post_init__(self):
+        saved = self.out/'cases.jsonl'
+        self.done = {c['id']: c for _, c in read_jsonl(saved)} if saved.exists() else {}
+        self.rep, self.in_row = CrawlReport(self.out), 0
+        self.n0, self.c0 = self.fetcher.n_fetched, self.fetcher.n_cached
+
+# %% ../nbs/01_crawl.ipynb #c256
+@patch
+def budget_left(self:CrawlRun, url:str) -> bool:
+    "Whether `url` may be fetched within `max_fetches`."
+    return self.max_fetches is None or url in self.fetcher.cache or self.fetcher.n_fetched - self.n0 < self.max_fetches
+
+# %% ../nbs/01_crawl.ipynb #c259
+@patch
+def fail(self:CrawlRun, url:str,
+         reason, # an exception or a message
+         **kw # more fields of the failure record
+        ):
+    "Record that `url` failed, and why."
+    reason = str(reason).removeprefix(f'{url}: ')
+    self.rep.failures.append(dict(url=url, id=case_id(url), reason=reason, **kw))
+    self.in_row += 1
+    _log.warning('%s: %s', url, reason)
+
+# %% ../nbs/01_crawl.ipynb #c262
+@patch
+def collect_urls(self:CrawlRun, listings:Iterable[str], # listing page URLs
+                 case_urls:Iterable[str] # case page URLs given directly
+                ) -> list[str]:
+    "Case URLs from `case_urls` and the listing pages `listings`, one per case id."
+    urls = list(case_urls)
+    for lu in listings:
+        if not self.budget_left(lu):
+            self.rep.stopped = 'max_fetches'
+            return []
+        try: page = self.fetcher.get(lu)
+        except (FetchError, RobotsDisallowed) as e: self.fail(lu, e, **_timeout(e))
+        else: urls += parse_listing(page.text, page.final_url)
+    return list({case_id(u) or u: u for u in urls}.values())
+
+# %% ../nbs/01_crawl.ipynb #c263
+def _timeout(e:Exception) -> dict:
+    "`{'timed_out': True}` for a fetch that ran out of time, else `{}` (extra fields of a failure)."
+    return {'timed_out': True} if getattr(e, 'timed_out', False) else {}
+
+# %% ../nbs/01_crawl.ipynb #c265
+@patch
+def stop_before(self:CrawlRun, url:str) -> str|None:
+    "'max_cases', 'max_fetches' or 'failures' if the crawl must stop before `url`, else None."
+    if self.max_cases is not None and self.rep.new >= self.max_cases: return 'max_cases'
+    if not self.budget_left(url): return 'max_fetches'
+    if self.in_row >= self.max_failures_in_row: return 'failures'
+    return None
+
+# %% ../nbs/01_crawl.ipynb #c268
+def refusal(case:dict, page:Page) -> str|None:
+    "Why a parsed case is not saved, else None."
+    if case['n_replacement']: return f"{case['n_replacement']} U+FFFD after decoding as {page.encoding}"
+    if len(case['sections']) < 3:
+        return f"only {len(case['sections'])} section(s) found: check SELECTORS (check_selectors)"
+    return None
+
+# %% ../nbs/01_crawl.ipynb #c269
+@patch
+def add_case(self:CrawlRun, url:str):
+    "Fetch and parse the case at `url`: saved as a record, or listed as a failure."
+    try: page = self.fetcher.get(url)
+    except (FetchError, RobotsDisallowed) as e: return self.fail(url, e, **_timeout(e))
+    case = parse_case(page.text, page.final_url if case_id(page.final_url) else url, self.scrub)
+    if (why := refusal(case, page)):
+        extra = {'n_replacement': case['n_replacement']} if case['n_replacement'] else {}
+        return self.fail(url, why, **extra)
+    case['id'] = case['id'] or case_id(url)
+    self.done[case['id']] = case
+    self.rep.new += 1
+    self.in_row = 0
+
+# %% ../nbs/01_crawl.ipynb #c271
+@patch
+def write_outputs(self:CrawlRun):
+    "Write cases.jsonl, failures.jsonl and summary.json, and fill in the report."
+    rep, done = self.rep, self.done
+    rep.fetched, rep.from_cache = self.fetcher.n_fetched - self.n0, self.fetcher.n_cached - self.c0
+    write_jsonl(self.out/'cases.jsonl', done.values())
+    write_jsonl(self.out/'failures.jsonl', rep.failures)
     rep.saved, rep.missing = len(done), {k: c['missing_sections'] for k, c in done.items()}
     rep.leak_flagged = sum(bool(c.get('leaks')) for c in done.values())
     rep.pii = dict(sum((Counter(c.get('pii', {})) for c in done.values()), Counter()))
-    write_json(out/'summary.json', dict(cases=rep.saved, failures=len(rep.failures), stopped=rep.stopped,
+    write_json(self.out/'summary.json', dict(cases=rep.saved, failures=len(rep.failures), stopped=rep.stopped,
         missing_counts=dict(Counter(s for m in rep.missing.values() for s in m)), missing_sections=rep.missing,
         leak_flagged=[k for k, c in done.items() if c.get('leaks')], pii=rep.pii))
+    if rep.stopped == 'failures':
+        _log.warning('%d failures in a row: the site may be blocking, or its layout changed', self.in_row)
 
-# %% ../nbs/01_crawl.ipynb #c083
-def crawl(out_dir:Path|str|None=None, listing_urls:Iterable[str]=(), case_urls:Iterable[str]=(), fetcher:Fetcher|None=None,
-          max_fetches:int|None=None, max_cases:int|None=None, scrub:bool=True, max_failures_in_row:int=5,
-          cookie_file:Path|str|None=None) -> CrawlReport:
-    "Crawl listing and case pages into `out_dir`/cases.jsonl (resumable); stop after `max_fetches` network fetches."
+# %% ../nbs/01_crawl.ipynb #c274
+def crawl(out_dir:Path|str|None=None, # where cases.jsonl & co go (default: data_dir/iiyi_crawl)
+          listings:Iterable[str]=(), # listing page URLs (`listing_urls`)
+          case_urls:Iterable[str]=(), # case page URLs
+          fetcher:Fetcher|None=None, # default: a polite one caching under out_dir/html
+          max_fetches:int|None=None, max_cases:int|None=None, # stop after this many network fetches / new records
+          scrub:bool=True, max_failures_in_row:int=5,
+          cookie_file:Path|str|None=None # a file with the user's cookie (else $MEDKD_IIYI_COOKIE)
+         ) -> CrawlReport:
+    "Crawl listing and case pages into `out_dir`/cases.jsonl (resumable)."
     out = Path(out_dir or get_settings().data_dir/'iiyi_crawl')
     fetcher = fetcher or Fetcher(out/'html', cookie=load_cookie(path=cookie_file))
-    done = {c['id']: c for _, c in read_jsonl(out/'cases.jsonl')} if (out/'cases.jsonl').exists() else {}
-    rep, in_row, n0, c0 = CrawlReport(out), 0, fetcher.n_fetched, fetcher.n_cached
-    def budget_left(url): return max_fetches is None or url in fetcher.cache or fetcher.n_fetched - n0 < max_fetches
-    def fail(url, reason, **kw):
-        nonlocal in_row
-        reason = str(reason).removeprefix(f'{url}: ')
-        rep.failures.append(dict(url=url, id=case_id(url), reason=reason, **kw)); in_row += 1
-        _log.warning('%s: %s', url, reason)
+    run = CrawlRun(out, fetcher, max_fetches, max_cases, max_failures_in_row, scrub)
     try:
-        urls = list(case_urls)
-        for lu in listing_urls:
-            if not budget_left(lu): rep.stopped = 'max_fetches'; break
-            try: page = fetcher.get(lu)
-            except (FetchError, RobotsDisallowed) as e: fail(lu, str(e)); continue
-            urls += parse_listing(page.text, page.final_url)
-        urls = list({case_id(u) or u: u for u in urls}.values())
-        for url in urls if rep.stopped is None else []:
-            cid = case_id(url)
-            if cid in done: continue
-            if max_cases is not None and rep.new >= max_cases: rep.stopped = 'max_cases'; break
-            if not budget_left(url): rep.stopped = 'max_fetches'; break
-            if in_row >= max_failures_in_row: rep.stopped = 'failures'; break
-            try: page = fetcher.get(url)
-            except (FetchError, RobotsDisallowed) as e: fail(url, str(e)); continue
-            case = parse_case(page.text, page.final_url if case_id(page.final_url) else url, scrub)
-            if case['n_replacement']: fail(url, f"{case['n_replacement']} U+FFFD after decoding as {page.encoding}", n_replacement=case['n_replacement']); continue
-            if len(case['sections']) < 3: fail(url, f"only {len(case['sections'])} section(s) found: check SELECTORS (check_selectors)"); continue
-            case['id'] = case['id'] or cid
-            done[case['id']] = case; rep.new += 1; in_row = 0
+        for url in run.collect_urls(listings, case_urls):
+            if case_id(url) in run.done: continue
+            if (why := run.stop_before(url)):
+                run.rep.stopped = why
+                break
+            run.add_case(url)
     except CaptchaError as e:
-        rep.stopped = 'captcha'
-        note = f' Progress kept in {out}: {len(done)} cases saved, {len(fetcher.cache)} pages cached.'
+        run.rep.stopped = 'captcha'
+        note = f' Progress kept in {out}: {len(run.done)} cases saved, {len(fetcher.cache)} pages cached.'
         raise CaptchaError(e.url, e.marker, note) from None
     except KeyboardInterrupt:
-        rep.stopped = 'interrupted'; raise
-    finally:
-        rep.fetched, rep.from_cache = fetcher.n_fetched - n0, fetcher.n_cached - c0
-        _write_outputs(out, done, rep)
-        if rep.stopped == 'failures': _log.warning('%d failures in a row: the site may be blocking, or its layout changed', in_row)
-    return rep
+        run.rep.stopped = 'interrupted'
+        raise
+    finally: run.write_outputs()
+    return run.rep
 
-# %% ../nbs/01_crawl.ipynb #c099
-def check_selectors(url:str, fetcher:Fetcher|None=None) -> dict:
+# %% ../nbs/01_crawl.ipynb #c310
+def _selector_counts(soup) -> dict:
+    "How many elements each selector of `SELECTORS` matches on `soup` (each of a tuple's selectors separately)."
+    out = {k: len(soup.select(v)) for k, v in SELECTORS.items() if isinstance(v, str) and k != 'drop'}
+    return out | {f'{k}[{s}]': len(soup.select(s)) for k in ('title', 'breadcrumb') for s in SELECTORS[k]}
+
+# %% ../nbs/01_crawl.ipynb #c311
+def check_selectors(url:str, # a listing or case page of the site
+                    fetcher:Fetcher|None=None # default: a polite one with a throwaway cache
+                   ) -> dict:
     "Fetch one page (listing or case) and report what `SELECTORS` and the heading parser find on it."
     fetcher = fetcher or Fetcher(Path(tempfile.mkdtemp(prefix='medkd-check-')), cookie=load_cookie())
     try: page = fetcher.get(url, refresh=True)
     except CaptchaError as e: return dict(url=url, captcha=e.marker, message=str(e))
-    soup = _soup(page.text)
-    matched = {k: len(soup.select(v)) for k, v in SELECTORS.items() if isinstance(v, str) and k != 'drop'}
-    matched.update({f'{k}[{s}]': len(soup.select(s)) for k in ('title', 'breadcrumb') for s in SELECTORS[k]})
     case = parse_case(page.text, page.final_url, scrub=False)
-    return dict(url=url, status=page.status, encoding=page.encoding, n_replacement=page.text.count('\ufffd'), captcha=None,
-                selectors=matched, case_links=len(parse_listing(page.text, page.final_url)), title=case['title'],
-                department=case['department'], sections_found=list(case['sections']), sections_missing=case['missing_sections'])
+    return dict(url=url, status=page.status, encoding=page.encoding, n_replacement=page.text.count('\ufffd'),
+                captcha=None, selectors=_selector_counts(_soup(page.text)),
+                case_links=len(parse_listing(page.text, page.final_url)),
+                title=case['title'], department=case['department'], sections_found=list(case['sections']),
+                sections_missing=case['missing_sections'])

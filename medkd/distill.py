@@ -6,59 +6,63 @@ Docs: https://medkd.github.io/medkd/distill.html.md"""
 
 # %% ../nbs/02_distill.ipynb #c003
 from __future__ import annotations
-import asyncio, concurrent.futures, email.utils, hashlib, inspect, json, logging, math, os, random, re, sys, threading, time, unicodedata
+import asyncio, concurrent.futures, inspect, json, logging, math, os, re, time
 from collections import Counter
 from dataclasses import dataclass, field, fields, asdict
-from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Callable, Iterable
 from urllib.parse import urlparse
 
 import openai
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_random_exponential
-from tenacity.wait import wait_base
+from fastcore.basics import patch
 from tqdm import tqdm
 
-from .core import (RecordError, SFTRecord, Settings, THINK_CLOSE, THINK_OPEN, atomic_write, get_settings,
-                        iter_rows, join_output, read_json, think_format_ok, write_json)
+from .core import (DiskCache, RecordError, SFTRecord, Settings, THINK_CLOSE, THINK_OPEN, atomic_write,
+                        diagnosis_match, get_settings, iter_rows, join_output, retry_policy, think_format_ok,
+                        utc_now, with_deadline, write_json)
 
 _log = logging.getLogger('medkd.distill')
 
 # %% auto #0
-__all__ = ['CASE_HEADER', 'REASONS', 'RESAMPLE_ON', 'FAULTS', 'TRANSIENT', 'FATAL_STATUS', 'case_from_dict', 'load_cases',
-           'synthetic_cases', 'build_messages', 'MalformedResponse', 'parse_completion', 'Reply', 'normalise_reply',
-           'norm_dx', 'match_diagnosis', 'check_reply', 'approx_tokens', 'Prices', 'estimate_run', 'cache_key',
-           'ResponseCache', 'recover_jsonl', 'AppendLog', 'LocalTeacher', 'make_client', 'error_kind', 'is_retryable',
-           'retry_after_s', 'wait_retry_after', 'RunStats', 'SpendCapReached', 'Teacher', 'adistill', 'distill',
-           'read_distilled']
+__all__ = ['CASE_HEADER', 'COMPLETE_FINISH', 'REASONS', 'RESAMPLE_ON', 'FATAL_STATUS', 'case_from_dict', 'load_cases',
+           'synthetic_cases', 'build_messages', 'MalformedResponse', 'parse_completion', 'TeacherReply',
+           'reasoning_field', 'split_think', 'reply_problem', 'normalise_reply', 'check_reply', 'approx_tokens',
+           'Prices', 'estimate_run', 'cache_key', 'AppendLog', 'cut_torn_tail', 'recover_jsonl', 'make_client',
+           'error_kind', 'is_retryable', 'possibly_billed', 'RunStats', 'SpendCapReached', 'Teacher', 'retry_logger',
+           'RunPlan', 'plan_run', 'DistillRun', 'redact', 'start_summary', 'adistill', 'distill', 'read_distilled']
 
 # %% ../nbs/02_distill.ipynb #c006
-def case_from_dict(d:Any, path=None, line:int|None=None) -> dict:
+def case_from_dict(d:Any, # one parsed JSON row
+                   path=None, # the file it came from, named in errors
+                   line:int|None=None, # its line in that file
+                  ) -> dict:
     "Check one case record `{id, input, reference, ...}`; an int id becomes a string, a missing reference ''."
     if not isinstance(d, dict): raise RecordError(f'expected a JSON object, got {type(d).__name__}', path, line)
     cid = d.get('id')
     if isinstance(cid, int) and not isinstance(cid, bool): cid = str(cid)
     if not isinstance(cid, str) or not cid.strip(): raise RecordError('must be a non-empty string', path, line, 'id')
-    if not isinstance(d.get('input'), str) or not d['input'].strip(): raise RecordError('must be a non-empty string', path, line, 'input')
+    if not isinstance(d.get('input'), str) or not d['input'].strip():
+        raise RecordError('must be a non-empty string', path, line, 'input')
     ref = d.get('reference') or ''
-    if not isinstance(ref, str): raise RecordError(f'must be a string, got {type(ref).__name__}', path, line, 'reference')
+    if not isinstance(ref, str):
+        raise RecordError(f'must be a string, got {type(ref).__name__}', path, line, 'reference')
     return {**d, 'id': cid, 'reference': ref}
 
-def load_cases(src:str|Path|Iterable[dict]) -> list[dict]:
-    "Case records from a `.jsonl`/`.json` file or an iterable of dicts; a repeated id is an error."
-    if isinstance(src, (str, Path)):
-        p = Path(src)
-        rows = list(iter_rows(p))
-    else: p, rows = None, [(f'item {i}', d) for i, d in enumerate(src)]
+# %% ../nbs/02_distill.ipynb #c010
+def load_cases(src:str|Path|Iterable[dict], # a `.jsonl`/`.json` file, or dicts
+              ) -> list[dict]:
+    "Case records from a file or an iterable of dicts; a repeated id is an error."
+    p = Path(src) if isinstance(src, (str, Path)) else None
+    rows = list(iter_rows(p)) if p else [(f'item {i}', d) for i, d in enumerate(src)]
     cases, seen = [], {}
     for line, d in rows:
         c = case_from_dict(d, p, line)
         if c['id'] in seen: raise RecordError(f"duplicate id {c['id']!r} (first at {seen[c['id']]})", p, line, 'id')
-        seen[c['id']] = line; cases.append(c)
+        seen[c['id']] = line
+        cases.append(c)
     return cases
 
-# %% ../nbs/02_distill.ipynb #c009
+# %% ../nbs/02_distill.ipynb #c021
 _SYNTH = [('转移性右下腹痛12小时', '麦氏点压痛，白细胞13.2×10^9/L', '急性阑尾炎'),
           ('发热、咳嗽、咳痰3天', '右下肺湿啰音，胸片右下肺斑片影', '社区获得性肺炎'),
           ('持续胸痛2小时', '心电图V1-V4导联ST段抬高，肌钙蛋白升高', '急性ST段抬高型心肌梗死'),
@@ -68,31 +72,38 @@ _SYNTH = [('转移性右下腹痛12小时', '麦氏点压痛，白细胞13.2×10
           ('多饮多尿、乏力2周', '随机血糖22.1mmol/L，尿酮体(+++)', '糖尿病酮症酸中毒'),
           ('右眼外伤后复视1天', '眼眶CT示右眶下壁骨折', '眼眶爆裂性骨折')]
 
-def synthetic_cases(n:int, prefix:str='syn') -> list[dict]:
-    "`n` deterministic toy cases `{id, input, reference, source}` cycling through a few textbook presentations; every input is unique."
+def synthetic_cases(n:int, # how many cases
+                    prefix:str='syn', # the ids are `{prefix}-00000`, …
+                   ) -> list[dict]:
+    "`n` deterministic toy cases `{id, input, reference, source}` from a few textbook presentations; inputs unique."
     out = []
     for i in range(n):
         cc, ex, dx = _SYNTH[i % len(_SYNTH)]
         sex, age = '男女'[i % 2], 20 + (i * 7) % 60
-        out.append(dict(id=f'{prefix}-{i:05d}', input=f'【基本信息】{sex}，{age}岁，住院号{i:06d} 【主诉】{cc}。 【查体及辅助检查】{ex}。',
-                        reference=dx, source='synthetic'))
+        text = f'【基本信息】{sex}，{age}岁，住院号{i:06d} 【主诉】{cc}。 【查体及辅助检查】{ex}。'
+        out.append(dict(id=f'{prefix}-{i:05d}', input=text, reference=dx, source='synthetic'))
     return out
 
-# %% ../nbs/02_distill.ipynb #c012
+# %% ../nbs/02_distill.ipynb #c025
 CASE_HEADER = 'X-Medkd-Case-Id'  # sent with each request so a server (ours, in tests) can count requests per case
 
-def build_messages(case:dict, settings:Settings|None=None, hint_reference:bool=False) -> list[dict]:
+def build_messages(case:dict, # a case record
+                   settings:Settings|None=None, # the system prompt and instruction; default `get_settings()`
+                   hint_reference:bool=False, # append the gold diagnosis as `参考诊断：…`
+                  ) -> list[dict]:
     "`[system, user]` chat messages for `case`: the user turn is the instruction, a newline, the case text."
     s = settings or get_settings()
     user = f"{s.instruction}\n{case['input']}" if s.instruction else case['input']
     if hint_reference and case.get('reference'): user += f"\n参考诊断：{case['reference']}"
     return [dict(role='system', content=s.system_prompt), dict(role='user', content=user)]
 
-# %% ../nbs/02_distill.ipynb #c015
+# %% ../nbs/02_distill.ipynb #c032
 class MalformedResponse(Exception):
     "An HTTP 200 whose body is not a chat completion (empty, blank lines only, truncated JSON, no choices): retryable."
 
-def parse_completion(body:str|bytes) -> dict:
+# %% ../nbs/02_distill.ipynb #c034
+def parse_completion(body:str|bytes, # the raw body of an HTTP 200
+                    ) -> dict:
     "The chat-completion JSON in `body`; raise `MalformedResponse` if it is empty, not JSON or has no message."
     text = body.decode('utf-8', 'replace') if isinstance(body, bytes) else (body or '')
     if not text.strip(): raise MalformedResponse(f'empty body ({len(text)} whitespace characters)')
@@ -101,75 +112,100 @@ def parse_completion(body:str|bytes) -> dict:
     ch = data.get('choices') if isinstance(data, dict) else None
     if not ch or not isinstance(ch, list) or not isinstance(ch[0], dict) or not isinstance(ch[0].get('message'), dict):
         err = data.get('error') if isinstance(data, dict) else None
-        raise MalformedResponse(f'no choices[0].message in the body' + (f' (error: {str(err)[:200]})' if err else ''))
+        raise MalformedResponse('no choices[0].message in the body' + (f' (error: {str(err)[:200]})' if err else ''))
     return data
 
-# %% ../nbs/02_distill.ipynb #c019
+# %% ../nbs/02_distill.ipynb #c041
 @dataclass
-class Reply:
+class TeacherReply:
     "A teacher answer normalised to one rationale and one answer, with the first `problem` found (None if none)."
     rationale: str
     answer: str
     finish_reason: str|None = None
     usage: dict = field(default_factory=dict)
     problem: str|None = None
-    @property
-    def output(self) -> str: return join_output(self.rationale, self.answer)
 
-def _text(v) -> str: return v if isinstance(v, str) else ''
+# %% ../nbs/02_distill.ipynb #c043
+@patch(as_prop=True)
+def output(self:TeacherReply) -> str:
+    "The stored assistant text: `<think>rationale</think>` then the answer."
+    return join_output(self.rationale, self.answer)
 
-def normalise_reply(data:dict) -> Reply:
-    "`Reply` of a chat completion in either style: a `reasoning_content`/`reasoning` field, or `<think>` in the content."
-    choice = data['choices'][0]; msg = choice.get('message') or {}
-    content = _text(msg.get('content'))
-    field_r = next((_text(msg.get(k)) for k in ('reasoning_content', 'reasoning') if _text(msg.get(k)).strip()), '')
-    n_open, n_close, problem = content.count(THINK_OPEN), content.count(THINK_CLOSE), None
-    if n_open == n_close == 0: inline, answer = '', content
-    elif n_close == 1 and (n_open == 0 or (n_open == 1 and content.lstrip().startswith(THINK_OPEN))):
+# %% ../nbs/02_distill.ipynb #c046
+def reasoning_field(msg:dict, # the `message` of a choice
+                   ) -> str:
+    "The text of `reasoning_content` or `reasoning`, whichever has text; '' if neither (absent, null, not text)."
+    vals = (msg.get(k) for k in ('reasoning_content', 'reasoning'))
+    return next((v.strip() for v in vals if isinstance(v, str) and v.strip()), '')
+
+# %% ../nbs/02_distill.ipynb #c050
+def split_think(content:str, # the `content` of a message
+               ) -> tuple[str,str,str|None]:
+    "`(inline rationale, answer, problem)` of `content`, its think block (if any) taken out."
+    n_open, n_close = content.count(THINK_OPEN), content.count(THINK_CLOSE)
+    if n_open == n_close == 0: return '', content.strip(), None
+    if n_close == 1 and (n_open == 0 or (n_open == 1 and content.lstrip().startswith(THINK_OPEN))):
         inline, answer = content.split(THINK_CLOSE, 1)
-        inline = inline.replace(THINK_OPEN, '', 1)
-    else: inline, answer, problem = '', content, 'unbalanced_tags'
-    rationale, answer = (field_r.strip() or inline.strip()), answer.strip()
-    if choice.get('finish_reason') == 'length': problem = 'incomplete'
-    elif problem is None and not answer: problem = 'empty_answer'
-    elif problem is None and not rationale: problem = 'no_rationale'
-    return Reply(rationale, answer, choice.get('finish_reason'), data.get('usage') or {}, problem)
+        return inline.replace(THINK_OPEN, '', 1).strip(), answer.strip(), None
+    return '', content.strip(), 'unbalanced_tags'
 
-# %% ../nbs/02_distill.ipynb #c029
-_list_split = re.compile(r'[，,、；;。！!？?\n/／]+|(?:^|\s)\d+[.、．]')
+# %% ../nbs/02_distill.ipynb #c056
+COMPLETE_FINISH = frozenset({'stop', None})
 
-def norm_dx(s:str) -> str:
-    "Diagnosis text for matching: NFKC, lower case, without punctuation, symbols, spaces or control characters."
-    return ''.join(ch for ch in unicodedata.normalize('NFKC', s or '').lower() if unicodedata.category(ch)[0] not in 'PSZC')
+def reply_problem(finish_reason:str|None, # the choice's `finish_reason` (None: missing)
+                  rationale:str, # the rationale found
+                  answer:str, # the answer found
+                  tags:str|None=None, # the problem `split_think` found
+                 ) -> str|None:
+    "`incomplete` (any finish_reason but 'stop'), then the tags' problem, `empty_answer`, `no_rationale`; else None."
+    if finish_reason not in COMPLETE_FINISH: return 'incomplete'
+    if tags: return tags
+    if not answer: return 'empty_answer'
+    if not rationale: return 'no_rationale'
+    return None
 
-def match_diagnosis(answer:str, reference:str, min_len:int=2) -> bool:
-    "Normalised containment either way, or the first diagnosis listed in `reference` inside `answer`."
-    a, r = norm_dx(answer), norm_dx(reference)
-    if len(a) >= min_len and len(r) >= min_len and (r in a or a in r): return True
-    first = next((norm_dx(t) for t in _list_split.split(reference or '') if len(norm_dx(t)) >= min_len), '')
-    return bool(first) and first in a
+# %% ../nbs/02_distill.ipynb #c060
+def normalise_reply(data:dict, # a parsed chat completion
+                   ) -> TeacherReply:
+    "`TeacherReply` of a completion in either style: a `reasoning_content`/`reasoning` field, or `<think>` in content."
+    choice = data['choices'][0]
+    msg = choice.get('message') or {}
+    inline, answer, tags = split_think(msg['content'] if isinstance(msg.get('content'), str) else '')
+    rationale, fr = reasoning_field(msg) or inline, choice.get('finish_reason') or None
+    return TeacherReply(rationale, answer, fr, data.get('usage') or {}, reply_problem(fr, rationale, answer, tags))
 
-# %% ../nbs/02_distill.ipynb #c032
-REASONS = dict(incomplete="finish_reason 'length': the answer was cut off", unbalanced_tags='more than one or an unclosed think block',
-               empty_answer='no diagnosis after the rationale', no_rationale='no reasoning field and no think block',
-               bad_format='the joined output fails think_format_ok', wrong_diagnosis='the judge says the diagnosis differs from the reference')
+# %% ../nbs/02_distill.ipynb #c088
+REASONS = dict(incomplete="finish_reason not 'stop': cut off (length, content_filter, insufficient_system_resource), "
+                          'or a tool call',
+               unbalanced_tags='more than one or an unclosed think block',
+               empty_answer='no diagnosis after the rationale',
+               no_rationale='no reasoning field and no think block',
+               bad_format='the joined output fails think_format_ok',
+               wrong_diagnosis='the judge says the answer does not affirm the reference')
 RESAMPLE_ON = frozenset({'incomplete', 'unbalanced_tags', 'empty_answer', 'bad_format', 'wrong_diagnosis'})
 
-async def check_reply(reply:Reply, reference:str='', judge:Callable|None=None) -> str|None:
-    "None if `reply` is well formed and its answer matches `reference` (by `judge`, default `match_diagnosis`), else the reason."
+# %% ../nbs/02_distill.ipynb #c089
+async def check_reply(reply:TeacherReply, # the normalised reply
+                      reference:str='', # the gold diagnosis ('' : not judged)
+                      judge:Callable|None=None, # `judge(answer, reference) -> bool`, sync or async
+                     ) -> str|None:
+    "None if `reply` is complete, well formed and its answer affirms `reference`, else the reason."
     if reply.problem: return reply.problem
     if not think_format_ok(reply.output): return 'bad_format'
     if not reference: return None
-    ok = (judge or match_diagnosis)(reply.answer, reference)
+    ok = (judge or diagnosis_match)(reply.answer, reference)
     if inspect.isawaitable(ok): ok = await ok
     return None if ok else 'wrong_diagnosis'
 
-# %% ../nbs/02_distill.ipynb #c035
-def approx_tokens(text:str) -> int:
+# %% ../nbs/02_distill.ipynb #c100
+def approx_tokens(text:str, # any text
+                 ) -> int:
     "Rough token count: 0.6 per CJK character, 0.3 per other character (DeepSeek's rule of thumb)."
-    cjk = sum(1 for ch in text or '' if '\u2e80' <= ch <= '\u9fff' or '\uf900' <= ch <= '\ufaff' or '\uff00' <= ch <= '\uffef')
+    cjk = sum(1 for ch in text or ''
+              if '\u2e80' <= ch <= '\u9fff' or '\uf900' <= ch <= '\ufaff' or '\uff00' <= ch <= '\uffef')
     return math.ceil(0.6 * cjk + 0.3 * (len(text or '') - cjk))
 
+# %% ../nbs/02_distill.ipynb #c104
 @dataclass
 class Prices:
     "Prices per `per` tokens: prompt (cache miss), prompt cache hit, completion (reasoning included)."
@@ -178,49 +214,69 @@ class Prices:
     completion: float = 0.42
     per: int = 1_000_000
     currency: str = 'USD'
-    def cost(self, usage:dict) -> float:
-        "Cost of one response's `usage` (OpenAI fields; DeepSeek's `prompt_cache_hit_tokens` if present)."
-        pt, ct = usage.get('prompt_tokens') or 0, usage.get('completion_tokens') or 0
-        hit = usage.get('prompt_cache_hit_tokens') or 0
-        return ((pt - hit) * self.prompt + hit * self.prompt_cache_hit + ct * self.completion) / self.per
 
-def estimate_run(cases:Iterable[dict], settings:Settings|None=None, prices:Prices|None=None, expected_completion_tokens:int=2000,
-                 hint_reference:bool=False, count_tokens:Callable[[str],int]=approx_tokens) -> dict:
-    "Requests, prompt and completion tokens and cost of one request per case (before retries and re-samples)."
+# %% ../nbs/02_distill.ipynb #c106
+@patch
+def cost(self:Prices,
+         usage:dict, # a response's `usage` (OpenAI fields; DeepSeek's `prompt_cache_hit_tokens` if present)
+        ) -> float:
+    "Cost of one response's `usage`."
+    pt, ct = usage.get('prompt_tokens') or 0, usage.get('completion_tokens') or 0
+    hit = usage.get('prompt_cache_hit_tokens') or 0
+    return ((pt - hit) * self.prompt + hit * self.prompt_cache_hit + ct * self.completion) / self.per
+
+# %% ../nbs/02_distill.ipynb #c110
+def estimate_run(cases:Iterable[dict], # case records
+                 settings:Settings|None=None, # the prompts' settings
+                 prices:Prices|None=None, # default `Prices()`
+                 expected_completion_tokens:int=2000, # per request, reasoning included
+                 hint_reference:bool=False, # as in `build_messages`
+                 count_tokens:Callable[[str],int]=approx_tokens, # a tokenizer's counter, if you have one
+                ) -> dict:
+    "Requests, prompt and completion tokens and cost of one request per case."
     prices = prices or Prices()
     pt = [sum(count_tokens(m['content']) for m in build_messages(c, settings, hint_reference)) for c in cases]
     usage = dict(prompt_tokens=sum(pt), completion_tokens=expected_completion_tokens * len(pt))
     return dict(requests=len(pt), **usage, cost=round(prices.cost(usage), 6), currency=prices.currency,
                 cost_per_request=prices.cost(usage) / len(pt) if pt else 0.)
 
-# %% ../nbs/02_distill.ipynb #c038
-def cache_key(model:str, messages:list[dict], sampling:dict|None=None, sample:int=0) -> str:
-    "SHA-256 of model, messages, sampling parameters and sample number (canonical JSON)."
-    blob = json.dumps(dict(model=model, messages=messages, sampling=sampling or {}, sample=sample), sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(blob.encode('utf-8')).hexdigest()
+# %% ../nbs/02_distill.ipynb #c115
+def cache_key(model:str, # the teacher model
+              messages:list[dict], # the chat messages sent
+              sampling:dict|None=None, # sampling parameters sent
+              sample:int=0, # the sample number: a re-sample is another request
+             ) -> str:
+    "SHA-256 of model, messages, sampling parameters and sample number."
+    return DiskCache.key(dict(model=model, messages=messages, sampling=sampling or {}, sample=sample))
 
-class ResponseCache:
-    "Content-addressed store of teacher responses on disk: one JSON file per key, written atomically."
-    def __init__(self, root:str|Path): self.root = Path(root)
-    def path(self, key:str) -> Path: return self.root/key[:2]/f'{key}.json'
-    def get(self, key:str) -> dict|None:
-        "The stored entry for `key`, or None (an unreadable file is reported and treated as missing)."
-        p = self.path(key)
-        if not p.exists(): return None
-        try: entry = read_json(p)
-        except (RecordError, OSError) as e: _log.warning('cache entry %s unreadable, ignoring it: %s', p.name, e); return None
-        return entry if isinstance(entry, dict) and entry.get('key') == key and 'response' in entry else None
-    def put(self, key:str, entry:dict):
-        "Store `entry` (a dict with a `response`) under `key`, atomically."
-        write_json(self.path(key), {**entry, 'key': key}, indent=None)
-    def __contains__(self, key:str) -> bool: return self.get(key) is not None
-    def __len__(self) -> int: return sum(1 for _ in self.root.glob('*/*.json')) if self.root.exists() else 0
+# %% ../nbs/02_distill.ipynb #c123
+class AppendLog:
+    "Append-only JSONL: each row is one write of a whole line, then flush and fsync."
+    def __init__(self, path:str|Path):
+        self.path, self.f = Path(path), None
+        self.path.parent.mkdir(parents=True, exist_ok=True)
 
-# %% ../nbs/02_distill.ipynb #c041
-def recover_jsonl(path:str|Path, key:Callable[[dict],Any]|None=lambda r: r.get('id')) -> tuple[list[dict], dict]:
-    "Rows of an append-only JSONL file; a torn last line is cut off the file and duplicate keys are removed (file rewritten)."
-    path, info = Path(path), dict(torn_bytes=0, duplicates=0)
-    if not path.exists(): return [], info
+# %% ../nbs/02_distill.ipynb #c124
+@patch
+def append(self:AppendLog, row:dict):
+    "Write `row` as one line and make it durable."
+    if self.f is None: self.f = open(self.path, 'ab')
+    self.f.write((json.dumps(row, ensure_ascii=False) + '\n').encode('utf-8'))
+    self.f.flush()
+    os.fsync(self.f.fileno())
+
+# %% ../nbs/02_distill.ipynb #c125
+@patch
+def close(self:AppendLog):
+    "Close the file (the next `append` reopens it)."
+    if self.f is not None:
+        self.f.close()
+        self.f = None
+
+# %% ../nbs/02_distill.ipynb #c128
+def cut_torn_tail(path:Path, # an append-only JSONL file
+                 ) -> int:
+    "Truncate a torn last line (no newline, or not JSON) off `path`; the number of bytes cut."
     data = path.read_bytes()
     lines = data.split(b'\n')
     tail = lines.pop()                           # '' if the file ends with a newline, else a torn line
@@ -228,399 +284,434 @@ def recover_jsonl(path:str|Path, key:Callable[[dict],Any]|None=lambda r: r.get('
         try: json.loads(lines[-1])
         except json.JSONDecodeError: tail = lines.pop() + b'\n'
     if tail:
-        info['torn_bytes'] = len(tail)
-        with open(path, 'r+b') as f: f.truncate(len(data) - len(tail)); f.flush(); os.fsync(f.fileno())
+        with open(path, 'r+b') as f:
+            f.truncate(len(data) - len(tail))
+            f.flush()
+            os.fsync(f.fileno())
         _log.warning('%s: dropped a torn last line (%d bytes)', path.name, len(tail))
+    return len(tail)
+
+# %% ../nbs/02_distill.ipynb #c132
+def recover_jsonl(path:str|Path, # an append-only JSONL file
+                  key:Callable[[dict],Any]|None=lambda r: r.get('id'), # the identity of a row; None: keep all
+                 ) -> tuple[list[dict], dict]:
+    "Rows of an append-only JSONL file; a torn last line is cut off and duplicate keys are removed (file rewritten)."
+    path, info = Path(path), dict(torn_bytes=0, duplicates=0)
+    if not path.exists(): return [], info
+    info['torn_bytes'] = cut_torn_tail(path)
     rows, seen = [], set()
-    for i, line in enumerate(lines, 1):
+    for i, line in enumerate(path.read_bytes().split(b'\n'), 1):
         if not line.strip(): continue
         try: row = json.loads(line)
-        except json.JSONDecodeError as e: raise RecordError(f'invalid JSON: {e.msg} (column {e.colno})', path, i) from None
+        except json.JSONDecodeError as e:
+            raise RecordError(f'invalid JSON: {e.msg} (column {e.colno})', path, i) from None
         k = key(row) if key else None
-        if key and k in seen: info['duplicates'] += 1; continue
-        seen.add(k); rows.append(row)
+        if key and k in seen: info['duplicates'] += 1
+        else: rows.append(row)
+        seen.add(k)
     if info['duplicates']:
         with atomic_write(path) as f: f.writelines(json.dumps(r, ensure_ascii=False) + '\n' for r in rows)
     return rows, info
 
-class AppendLog:
-    "Append-only JSONL: each row is one write of a whole line, then flush and fsync."
-    def __init__(self, path:str|Path): self.path = Path(path); self.path.parent.mkdir(parents=True, exist_ok=True); self.f = None
-    def append(self, row:dict):
-        if self.f is None: self.f = open(self.path, 'ab')
-        self.f.write((json.dumps(row, ensure_ascii=False) + '\n').encode('utf-8'))
-        self.f.flush(); os.fsync(self.f.fileno())
-    def close(self):
-        if self.f is not None: self.f.close(); self.f = None
-
-# %% ../nbs/02_distill.ipynb #c044
-FAULTS = {
-    'ok': 'a valid completion in the server\'s `style`',
-    '429': 'HTTP 429 with a `Retry-After` header (`retry_after` seconds)',
-    '500': 'HTTP 500', '503': 'HTTP 503',
-    '400': 'HTTP 400, a client error: must not be retried',
-    '401': 'HTTP 401, a bad key: stops the whole run',
-    'hang': 'answers only after `hang_s` seconds (past the client timeout), then bills a completion',
-    'drop': 'closes the connection without an answer',
-    'empty_body': 'HTTP 200 with the body "\\n\\n\\n\\n" (C03)',
-    'blank_then_json': 'HTTP 200, three blank lines, then a valid completion (C03, second variant)',
-    'malformed': 'HTTP 200 with truncated JSON',
-    'empty_content': 'a completion with reasoning and an empty `content`',
-    'length': "`finish_reason: 'length'`, reasoning and an empty `content` (C04 C)",
-    'no_reasoning': 'no `reasoning_content` field (C04 A)',
-    'null_reasoning': '`reasoning_content: null` (C04 B)',
-    'inline_think': 'the reasoning inside `content` as `<think>…</think>`, the field null (C06)',
-    'both_think': 'the reasoning in the field and again inline in `content` (C06, second variant)',
-    'wrong': 'a well-formed answer with a wrong diagnosis',
-}
-TRANSIENT = ('429', '500', '503', 'drop', 'empty_body', 'malformed')
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = 'HTTP/1.1'
-    def log_message(self, *args): pass               # the server logs nothing, headers (the API key) least of all
-    def _send(self, status:int, body:bytes, headers:dict|None=None):
-        self.send_response(status)
-        for k, v in {'Content-Type': 'application/json', 'Content-Length': str(len(body)), **(headers or {})}.items(): self.send_header(k, v)
-        self.end_headers(); self.wfile.write(body); self.wfile.flush()
-    def do_GET(self):
-        t = self.server.teacher
-        if self.path.rstrip('/').endswith('/models'): self._send(200, json.dumps(dict(object='list', data=[dict(id=t.model, object='model')])).encode())
-        else: self._send(404, b'{"error": {"message": "not found"}}')
-    def do_POST(self):
-        t = self.server.teacher
-        try: body = json.loads(self.rfile.read(int(self.headers.get('Content-Length') or 0)) or b'{}')
-        except (ValueError, json.JSONDecodeError): return self._send(400, b'{"error": {"message": "bad JSON in request"}}')
-        if not self.path.rstrip('/').endswith('/chat/completions'): return self._send(404, b'{"error": {"message": "not found"}}')
-        try: t._handle(self, body)
-        except (BrokenPipeError, ConnectionResetError): pass   # the client gave up (timeout): the work was done anyway
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads, block_on_close, request_queue_size = True, False, 1024   # the default backlog (5) refuses bursts of connections
-    def handle_error(self, request, client_address):
-        if not isinstance(sys.exc_info()[1], ConnectionError): super().handle_error(request, client_address)  # a killed client is not news
-
-class LocalTeacher:
-    "An OpenAI-compatible chat-completions server on 127.0.0.1 with fault injection and per-case request counts."
-    def __init__(self, latency:float=0., faults:dict|None=None, fault_rate:float=0., transient:Iterable[str]=TRANSIENT,
-                 answers:dict|None=None, style:str='reasoning_content', retry_after:float=1, hang_s:float=30.,
-                 model:str='local-teacher', seed:int=0, port:int=0):
-        assert style in ('reasoning_content', 'reasoning', 'inline'), style
-        self.__dict__.update(latency=latency, faults=dict(faults or {}), fault_rate=fault_rate, transient=tuple(transient),
-                             answers=dict(answers or {}), style=style, retry_after=retry_after, hang_s=hang_s, model=model, seed=seed, port=port)
-        self.lock, self.httpd, self.thread, self.inflight = threading.Lock(), None, None, 0
-        self.reset()
-
-    def reset(self):
-        "Zero the request and completion counters (the fault schedule restarts with them); `inflight` is live and kept."
-        with self.lock: self.requests, self.completions, self.kinds = Counter(), Counter(), Counter()
-
-    def start(self) -> LocalTeacher:
-        self.httpd = _Server(('127.0.0.1', self.port), _Handler)
-        self.httpd.teacher = self
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs=dict(poll_interval=0.05), daemon=True, name='LocalTeacher')
-        self.thread.start(); return self
-    def stop(self):
-        if self.httpd: self.httpd.shutdown(); self.httpd.server_close(); self.httpd = None
-    def __enter__(self): return self.start()
-    def __exit__(self, *exc): self.stop()
-
-    @property
-    def url(self) -> str: return f'http://127.0.0.1:{self.httpd.server_address[1]}/v1'
-    @property
-    def total_completions(self) -> int: return sum(self.completions.values())
-    @property
-    def duplicates(self) -> dict: return {k: n for k, n in self.completions.items() if n > 1}
-
-    def fault_for(self, case_id:str, n:int) -> str:
-        "The kind of answer to request number `n` (0-based) for `case_id`."
-        f = self.faults.get(case_id)
-        if isinstance(f, str): return f
-        if f and n < len(f): return f[n]
-        if self.fault_rate and random.Random(f'{self.seed}:{case_id}:{n}').random() < self.fault_rate:
-            return random.Random(f'{self.seed}:{case_id}:{n}:kind').choice(self.transient)
-        return 'ok'
-
-    def diagnose(self, case_id:str, user:str) -> tuple[str,str]:
-        "Deterministic `(rationale, diagnosis)` for a prompt."
-        m = re.search(r'参考诊断[:：]\s*(.+)\s*$', user)
-        dx = self.answers.get(case_id) or (m[1].strip() if m else '诊断不明确')
-        case_text = user.split('\n', 1)[-1].split('参考诊断')[0].strip()
-        return f'病历要点：{case_text[:60]}。综合主诉、查体与辅助检查，最符合{dx}的表现。', dx
-
-    def completion(self, rationale:str, content:str, reasoning=..., finish_reason:str='stop', prompt:str='') -> bytes:
-        msg = dict(role='assistant', content=content)
-        if reasoning is not ...: msg['reasoning_content' if self.style != 'reasoning' else 'reasoning'] = reasoning
-        rt, ct = approx_tokens(rationale), approx_tokens(content)
-        usage = dict(prompt_tokens=approx_tokens(prompt), completion_tokens=rt + ct, total_tokens=approx_tokens(prompt) + rt + ct,
-                     completion_tokens_details=dict(reasoning_tokens=rt))
-        return json.dumps(dict(id=f'chatcmpl-{random.getrandbits(48):x}', object='chat.completion', created=int(time.time()), model=self.model,
-                               choices=[dict(index=0, message=msg, finish_reason=finish_reason)], usage=usage), ensure_ascii=False).encode()
-
-    def _handle(self, h:_Handler, body:dict):
-        msgs = body.get('messages') or []
-        user = next((m.get('content') or '' for m in reversed(msgs) if m.get('role') == 'user'), '')
-        cid = h.headers.get(CASE_HEADER) or hashlib.sha1(user.encode()).hexdigest()[:12]
-        with self.lock: n = self.requests[cid]; self.requests[cid] += 1; self.inflight += 1
-        try:
-            kind = self.fault_for(cid, n)
-            with self.lock: self.kinds[kind] += 1
-            if self.latency: time.sleep(self.latency)
-            prompt = ''.join(m.get('content') or '' for m in msgs)
-            r, dx = self.diagnose(cid, user)
-            if kind in ('429', '500', '503', '400', '401'):
-                hdr = {'Retry-After': str(self.retry_after)} if kind == '429' else {}
-                return h._send(int(kind), json.dumps(dict(error=dict(message=f'injected {kind}', type='injected'))).encode(), hdr)
-            if kind == 'drop': h.close_connection = True; return
-            if kind == 'empty_body': return h._send(200, b'\n\n\n\n')
-            if kind == 'malformed': return h._send(200, self.completion(r, dx, r, prompt=prompt)[:40])
-            if kind == 'hang': time.sleep(self.hang_s)
-            content, reasoning, fr = dx, r, 'stop'
-            if self.style == 'inline': content, reasoning = f'{THINK_OPEN}\n{r}\n{THINK_CLOSE}\n\n{dx}', ...
-            if kind == 'empty_content': content = ''
-            elif kind == 'length': content, fr = '', 'length'
-            elif kind == 'no_reasoning': reasoning = ...
-            elif kind == 'null_reasoning': reasoning = None
-            elif kind == 'inline_think': content, reasoning = f'{THINK_OPEN}\n{r}\n{THINK_CLOSE}\n\n{dx}', None
-            elif kind == 'both_think': content, reasoning = f'{THINK_OPEN}\n{r}\n{THINK_CLOSE}\n\n{dx}', r
-            elif kind == 'wrong': content = '诊断：上呼吸道感染'
-            data = self.completion(r, content, reasoning, fr, prompt)
-            with self.lock: self.completions[cid] += 1
-            h._send(200, (b'\n\n\n' if kind == 'blank_then_json' else b'') + data)
-        finally:
-            with self.lock: self.inflight -= 1
-
-# %% ../nbs/02_distill.ipynb #c048
+# %% ../nbs/02_distill.ipynb #c137
 _LOCAL_HOSTS = {'127.0.0.1', 'localhost', '::1', '0.0.0.0'}
 
-def make_client(base_url:str, api_key_env:str, timeout:float=600.) -> openai.AsyncOpenAI:
-    "`AsyncOpenAI` for `base_url` with SDK retries off; the key comes only from `$api_key_env` (not needed for a local server)."
+def make_client(base_url:str, # an OpenAI-compatible endpoint
+                api_key_env:str, # the environment variable holding its key
+                timeout:float=600., # the SDK's per-read timeout (the total deadline is `Teacher`'s)
+               ) -> openai.AsyncOpenAI:
+    "`AsyncOpenAI` for `base_url` with SDK retries off; the key comes only from `$api_key_env`."
     key = os.environ.get(api_key_env or '', '')
     if not key:
         if urlparse(base_url).hostname not in _LOCAL_HOSTS:
-            raise RuntimeError(f'Set the environment variable {api_key_env} to the API key of {base_url} (medkd reads it from there only).')
+            raise RuntimeError(f'Set the environment variable {api_key_env} to the API key of {base_url} '
+                               '(medkd reads it from there only).')
         key = 'no-key-needed'
-    return openai.AsyncOpenAI(base_url=base_url, api_key=key, max_retries=0, timeout=openai.Timeout(timeout, connect=min(10., timeout)))
+    return openai.AsyncOpenAI(base_url=base_url, api_key=key, max_retries=0,
+                              timeout=openai.Timeout(timeout, connect=min(10., timeout)))
 
-# %% ../nbs/02_distill.ipynb #c051
+# %% ../nbs/02_distill.ipynb #c141
 FATAL_STATUS = frozenset({401, 402, 403, 404})
 
-def error_kind(e:BaseException) -> str:
+def error_kind(e:BaseException, # the error of a failed attempt
+              ) -> str:
     "Short name of a failed attempt: timeout, connection, malformed, http_<status>, or the exception's type."
-    if isinstance(e, openai.APITimeoutError): return 'timeout'
+    if isinstance(e, (openai.APITimeoutError, TimeoutError)): return 'timeout'
     if isinstance(e, openai.APIConnectionError): return 'connection'
     if isinstance(e, MalformedResponse): return 'malformed'
     if isinstance(e, openai.APIStatusError): return f'http_{e.status_code}'
     return type(e).__name__
 
-def is_retryable(e:BaseException) -> bool:
-    "Timeouts, dropped connections, malformed 200 bodies, 408/409/429 and 5xx; never other 4xx."
-    if isinstance(e, (openai.APIConnectionError, MalformedResponse)): return True
+# %% ../nbs/02_distill.ipynb #c145
+def is_retryable(e:BaseException, # the error of a failed attempt
+                ) -> bool:
+    "Timeouts (per read or total), dropped connections, malformed 200 bodies, 408/409/429 and 5xx; never other 4xx."
+    if isinstance(e, (openai.APIConnectionError, MalformedResponse, TimeoutError)): return True
     if isinstance(e, openai.APIStatusError): return e.status_code in (408, 409, 429) or e.status_code >= 500
     return False
 
-def retry_after_s(e:BaseException|None) -> float|None:
-    "Seconds the server asked us to wait (`retry-after-ms`, `Retry-After` seconds or HTTP date), or None."
-    resp = getattr(e, 'response', None)
-    if resp is None: return None
-    h = resp.headers
-    try:
-        if h.get('retry-after-ms'): return float(h['retry-after-ms']) / 1000
-        v = h.get('retry-after')
-        if not v: return None
-        try: return max(0., float(v))
-        except ValueError: return max(0., (email.utils.parsedate_to_datetime(v) - datetime.now(timezone.utc)).total_seconds())
-    except (TypeError, ValueError): return None
+# %% ../nbs/02_distill.ipynb #c149
+def possibly_billed(e:BaseException, # the error of a failed attempt
+                   ) -> bool:
+    "True for the failures a provider may still charge for: timeouts and malformed 200 bodies."
+    return isinstance(e, (openai.APITimeoutError, TimeoutError, MalformedResponse))
 
-class wait_retry_after(wait_base):
-    "Exponential backoff with full jitter (up to `initial`·2^n, at most `max` s), never less than the server's Retry-After (up to `max_retry_after`)."
-    def __init__(self, initial:float=1., max:float=60., max_retry_after:float=300.):
-        self.jitter, self.max_retry_after = wait_random_exponential(multiplier=initial, max=max), max_retry_after
-    def __call__(self, retry_state) -> float:
-        w = self.jitter(retry_state)
-        ra = retry_after_s(retry_state.outcome.exception()) if retry_state.outcome else None
-        return w if ra is None else max(w, min(ra, self.max_retry_after))
-
-# %% ../nbs/02_distill.ipynb #c053
+# %% ../nbs/02_distill.ipynb #c153
 @dataclass
 class RunStats:
     "Accounting of one run: attempts and their errors, tokens, cost, and the fate of each case."
-    cases: int = 0; skipped_done: int = 0; cache_hits: int = 0
-    requests: int = 0; retries: int = 0; possibly_billed: int = 0
+    cases: int = 0
+    skipped_done: int = 0
+    cache_hits: int = 0
+    requests: int = 0
+    retries: int = 0
+    possibly_billed: int = 0
     errors: Counter = field(default_factory=Counter)
-    prompt_tokens: int = 0; completion_tokens: int = 0; reasoning_tokens: int = 0; cost: float = 0.
-    accepted: int = 0; rejected: Counter = field(default_factory=Counter); failed: int = 0
-    def add_usage(self, usage:dict, prices:Prices):
-        self.prompt_tokens += usage.get('prompt_tokens') or 0
-        self.completion_tokens += usage.get('completion_tokens') or 0
-        self.reasoning_tokens += ((usage.get('completion_tokens_details') or {}).get('reasoning_tokens') or 0)
-        self.cost += prices.cost(usage)
-    def as_dict(self) -> dict:   # not dataclasses.asdict: it would rebuild each Counter from (key, value) pairs
-        return {f.name: (dict(v) if isinstance(v := getattr(self, f.name), Counter) else v) for f in fields(self)}
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    reasoning_tokens: int = 0
+    cost: float = 0.
+    accepted: int = 0
+    rejected: Counter = field(default_factory=Counter)
+    failed: int = 0
 
-class SpendCapReached(Exception): "The next request would take the run past its spend cap."
+# %% ../nbs/02_distill.ipynb #c154
+@patch
+def count_error(self:RunStats, e:BaseException, # the error of a failed attempt
+               ):
+    "Count a failed attempt by kind, and as possibly billed if it may be."
+    self.errors[error_kind(e)] += 1
+    self.possibly_billed += possibly_billed(e)
 
+# %% ../nbs/02_distill.ipynb #c155
+@patch
+def add_usage(self:RunStats, usage:dict, # a response's `usage`
+              prices:Prices, # to price it
+             ):
+    "Add one response's tokens and cost."
+    self.prompt_tokens += usage.get('prompt_tokens') or 0
+    self.completion_tokens += usage.get('completion_tokens') or 0
+    self.reasoning_tokens += (usage.get('completion_tokens_details') or {}).get('reasoning_tokens') or 0
+    self.cost += prices.cost(usage)
+
+# %% ../nbs/02_distill.ipynb #c156
+@patch
+def as_dict(self:RunStats) -> dict:
+    "The counters as plain values (not `dataclasses.asdict`: it would rebuild each Counter from pairs)."
+    return {f.name: (dict(v) if isinstance(v := getattr(self, f.name), Counter) else v) for f in fields(self)}
+
+# %% ../nbs/02_distill.ipynb #c160
+class SpendCapReached(Exception):
+    "The next request would take the run past its spend cap."
+
+# %% ../nbs/02_distill.ipynb #c161
 class Teacher:
     "An OpenAI-compatible teacher: a client with SDK retries off, and the one retry loop that counts every attempt."
-    def __init__(self, base_url:str|None=None, model:str|None=None, api_key_env:str|None=None, timeout:float=600.,
-                 max_attempts:int=6, backoff:tuple[float,float]=(1., 60.), sampling:dict|None=None,
-                 settings:Settings|None=None, client:openai.AsyncOpenAI|None=None):
+    def __init__(self, base_url:str|None=None, # the endpoint; default the settings' `teacher_base_url`
+                 model:str|None=None, # default the settings' `teacher_model`
+                 api_key_env:str|None=None, # the variable holding the key; default `teacher_api_key_env`
+                 timeout:float=600., # seconds: per read, and the total deadline of one attempt
+                 max_attempts:int=6, # attempts per request, the first included
+                 backoff:tuple[float,float]=(1., 60.), # initial and largest wait between attempts
+                 sampling:dict|None=None, # sent with every request (max_tokens, temperature, …)
+                 settings:Settings|None=None, # default `get_settings()`
+                 client:openai.AsyncOpenAI|None=None): # default `make_client(...)`
         s = settings or get_settings()
         self.base_url, self.model = base_url or s.teacher_base_url, model or s.teacher_model
         self.api_key_env = api_key_env or s.teacher_api_key_env
-        self.timeout, self.max_attempts, self.backoff, self.sampling = timeout, max_attempts, backoff, dict(sampling or {})
+        self.timeout, self.max_attempts, self.backoff = timeout, max_attempts, backoff
+        self.sampling = dict(sampling or {})
         self.client = client or make_client(self.base_url, self.api_key_env, timeout)
         self.in_flight = 0
 
-    async def _post(self, messages:list[dict], case_id:str) -> dict:
-        raw = await self.client.chat.completions.with_raw_response.create(
-            model=self.model, messages=messages, extra_headers={CASE_HEADER: case_id}, **self.sampling)
-        return parse_completion(raw.http_response.content)
+# %% ../nbs/02_distill.ipynb #c163
+@patch
+async def post(self:Teacher, messages:list[dict], # the chat messages
+               case_id:str, # sent as `X-Medkd-Case-Id`
+              ) -> dict:
+    "One request, no retry: the parsed completion."
+    raw = await self.client.chat.completions.with_raw_response.create(
+        model=self.model, messages=messages, extra_headers={CASE_HEADER: case_id}, **self.sampling)
+    return parse_completion(raw.http_response.content)
 
-    async def complete(self, messages:list[dict], case_id:str='', stats:RunStats|None=None,
-                       before_attempt:Callable[[],None]|None=None) -> tuple[dict,int]:
-        "`(completion JSON, attempts)`; raises the last error when attempts run out or the error is not retryable."
-        stats = stats if stats is not None else RunStats()
-        retrying = AsyncRetrying(stop=stop_after_attempt(self.max_attempts), wait=wait_retry_after(*self.backoff),
-                                 retry=retry_if_exception(is_retryable), reraise=True, before_sleep=self._log_retry(case_id))
-        async for attempt in retrying:
-            with attempt:
-                if before_attempt: before_attempt()
-                n = attempt.retry_state.attempt_number
-                stats.requests += 1; stats.retries += n > 1
-                self.in_flight += 1
-                try: return await self._post(messages, case_id), n
-                except Exception as e:
-                    stats.errors[error_kind(e)] += 1
-                    if isinstance(e, (openai.APITimeoutError, MalformedResponse)): stats.possibly_billed += 1
-                    raise
-                finally: self.in_flight -= 1
+# %% ../nbs/02_distill.ipynb #c168
+def retry_logger(case_id:str, # the case being retried
+                ) -> Callable:
+    "A tenacity `before_sleep` hook that logs the failed attempt and the wait before the next."
+    def log(rs): _log.info('case %s: attempt %d failed (%s); retrying in %.2fs', case_id, rs.attempt_number,
+                           error_kind(rs.outcome.exception()), rs.next_action.sleep)
+    return log
 
-    def _log_retry(self, case_id):
-        def f(rs): _log.info('case %s: attempt %d failed (%s); retrying in %.2fs', case_id, rs.attempt_number,
-                            error_kind(rs.outcome.exception()), rs.next_action.sleep)
-        return f
-
-# %% ../nbs/02_distill.ipynb #c059
-def _now() -> str: return datetime.now(timezone.utc).isoformat(timespec='seconds')
-
-async def adistill(cases:str|Path|Iterable[dict], out_dir:str|Path|None=None, *, base_url:str|None=None, model:str|None=None,
-                   api_key_env:str|None=None, settings:Settings|None=None, concurrency:int=16, timeout:float=600.,
-                   max_attempts:int=6, backoff:tuple[float,float]=(1., 60.), n_samples:int=3, sampling:dict|None=None,
-                   prices:Prices|None=None, max_cost:float|None=None, expected_completion_tokens:int=2000,
-                   judge:Callable|None=None, hint_reference:bool=False, resample_on:Iterable[str]=RESAMPLE_ON,
-                   cache_dir:str|Path|None=None, progress:bool=True, dry_run:bool=False) -> dict:
-    "Distil rationales for `cases` into `out_dir/distill.jsonl`, resumably; returns the run summary (also in `summary.json`)."
-    s, prices, resample_on = settings or get_settings(), prices or Prices(), frozenset(resample_on)
-    model = model or s.teacher_model
-    out_dir = Path(out_dir or s.runs_dir/'distill'/re.sub(r'[^\w.-]+', '_', model))
-    out_dir.mkdir(parents=True, exist_ok=True)
-    cases = load_cases(cases)
-    done_rows, rec_info = recover_jsonl(out_dir/'distill.jsonl')
-    done = {r['id'] for r in done_rows}
-    rej_rows, _ = recover_jsonl(out_dir/'rejects.jsonl', key=lambda r: (r.get('id'), r.get('sample')))
-    rejected_before = {(r['id'], r['sample']) for r in rej_rows}
-    pending = [c for c in cases if c['id'] not in done]
-    est = estimate_run(pending, s, prices, expected_completion_tokens, hint_reference)
-    summary = dict(status='dry_run', model=model, base_url=base_url or s.teacher_base_url, out_dir=str(out_dir), started=_now(),
-                   cases=len(cases), already_done=len(cases) - len(pending), pending_at_start=len(pending), recovered=rec_info,
-                   estimate=est, max_cost=max_cost, prices=asdict(prices), concurrency=concurrency, n_samples=n_samples, max_attempts=max_attempts)
-    _log.info('distill %d cases (%d already done): estimate %d prompt + %d completion tokens, %.4f %s', len(cases), summary['already_done'],
-             est['prompt_tokens'], est['completion_tokens'], est['cost'], est['currency'])
-    if dry_run: return summary
-
-    teacher = Teacher(base_url or s.teacher_base_url, model, api_key_env or s.teacher_api_key_env, timeout, max_attempts, backoff, sampling, s)
-    stats, stop, fatal = RunStats(cases=len(cases), skipped_done=len(cases) - len(pending)), asyncio.Event(), []
-    records, rejects = AppendLog(out_dir/'distill.jsonl'), AppendLog(out_dir/'rejects.jsonl')
-    (out_dir/'failures.jsonl').unlink(missing_ok=True)
-    failures_log, failures = AppendLog(out_dir/'failures.jsonl'), []
-    cache, queue = ResponseCache(cache_dir or out_dir/'cache'), iter(pending)
-    bar = tqdm(total=len(pending), desc='distill', unit='case', disable=not progress, dynamic_ncols=True)
-    per_request = est['cost_per_request']
-
-    def check_budget():
-        if stop.is_set(): raise SpendCapReached('run stopping')
-        if max_cost is not None and stats.cost + (teacher.in_flight + 1) * per_request > max_cost:
-            stop.set(); raise SpendCapReached(f'spend cap {max_cost} {prices.currency} reached')
-
-    sending = {}   # cache key -> Event while its request is in flight: an identical prompt waits for it instead of paying again
-
-    async def fetch(case:dict, messages:list[dict], k:int, key:str) -> dict|None:
-        "The cache entry for `key`: stored, from an identical request in flight, or from the teacher; None: leave the case."
-        while key in sending: await sending[key].wait()
-        entry = cache.get(key)
-        if entry is not None: stats.cache_hits += 1; return entry
-        sending[key] = ev = asyncio.Event()
-        try:
-            try: data, attempts = await teacher.complete(messages, case['id'], stats, check_budget)
-            except SpendCapReached: return None
+# %% ../nbs/02_distill.ipynb #c170
+@patch
+async def complete(self:Teacher, messages:list[dict], # the chat messages
+                   case_id:str='', # for the server's counts and the logs
+                   stats:RunStats|None=None, # counts every attempt
+                   before_attempt:Callable[[],None]|None=None, # runs before each attempt; may raise to stop
+                  ) -> tuple[dict,int]:
+    "`(completion JSON, attempts)`; raises the last error when attempts run out or the error is not retryable."
+    stats = stats if stats is not None else RunStats()
+    lo, hi = self.backoff
+    retrying = retry_policy(is_retryable, self.max_attempts, lo, hi, before_sleep=retry_logger(case_id),
+                            asynchronous=True)
+    async for attempt in retrying:
+        with attempt:
+            if before_attempt: before_attempt()
+            n = attempt.retry_state.attempt_number
+            stats.requests += 1
+            stats.retries += n > 1
+            self.in_flight += 1
+            try: return await with_deadline(self.post(messages, case_id), self.timeout), n
             except Exception as e:
-                kind = error_kind(e)
-                if isinstance(e, openai.APIStatusError) and e.status_code in FATAL_STATUS:
-                    fatal.append(kind); stop.set(); return None
-                stats.failed += 1
-                row = dict(id=case['id'], sample=k, error=kind, message=_redact(str(e), teacher.api_key_env)[:500], at=_now())
-                failures.append(row); failures_log.append(row)
-                _log.warning('case %s failed: %s', case['id'], row['message'][:200]); return None
-            entry = dict(model=model, messages=messages, sampling=teacher.sampling, sample=k, attempts=attempts, response=data, created=_now())
-            await asyncio.to_thread(cache.put, key, entry)
-            stats.add_usage(data.get('usage') or {}, prices)
-            return entry
-        finally: ev.set(); sending.pop(key, None)
+                stats.count_error(e)
+                raise
+            finally: self.in_flight -= 1
 
-    async def one_case(case:dict):
-        messages = build_messages(case, s, hint_reference)
-        for k in range(n_samples):
-            key = cache_key(model, messages, teacher.sampling, k)
-            entry = await fetch(case, messages, k, key)
-            if entry is None: return
-            reply = normalise_reply(entry['response'])
-            reason = await check_reply(reply, case.get('reference', ''), judge)
-            meta = {**(case.get('meta') or {}), 'teacher': model, 'sample': k, 'attempts': entry.get('attempts'),
-                    'finish_reason': reply.finish_reason, 'usage': reply.usage, 'cache_key': key}
-            if reason is None:
-                if not case.get('reference'): meta['unverified'] = True
-                rec = SFTRecord(id=case['id'], instruction=s.instruction, input=case['input'], output=reply.output, system=s.system_prompt,
-                                source=case.get('source') or 'teacher', reference=case.get('reference', ''), meta=meta)
-                records.append(rec.to_dict()); done.add(case['id']); stats.accepted += 1
-                return
-            if (case['id'], k) not in rejected_before:
-                rejects.append(dict(id=case['id'], sample=k, reason=reason, rationale=reply.rationale, answer=reply.answer,
-                                    reference=case.get('reference', ''), finish_reason=reply.finish_reason, teacher=model, cache_key=key))
-            if reason not in resample_on or k == n_samples - 1:
-                stats.rejected[reason] += 1; return
+# %% ../nbs/02_distill.ipynb #c187
+@dataclass
+class RunPlan:
+    "What a run will do: the cases, those still pending, what earlier runs left on disk, and the estimate."
+    cases: list[dict]
+    pending: list[dict]
+    done: set
+    rejected_before: set
+    recovered: dict
+    estimate: dict
 
-    async def worker():
-        while not stop.is_set():
-            case = next(queue, None)
-            if case is None: return
-            await one_case(case)
-            bar.update(1); bar.set_postfix(req=stats.requests, retry=stats.retries, cost=f'{stats.cost:.4f}', refresh=False)
+# %% ../nbs/02_distill.ipynb #c188
+def plan_run(cases:str|Path|Iterable[dict], # case records, or their file
+             out_dir:Path, # the run's folder
+             settings:Settings, # the prompts' settings
+             prices:Prices, # for the estimate
+             expected_completion_tokens:int=2000, # per request, for the estimate
+             hint_reference:bool=False, # as in `build_messages`
+            ) -> RunPlan:
+    "Read back what earlier runs finished in `out_dir` (a torn line dropped) and estimate the rest."
+    cases = load_cases(cases)
+    done_rows, recovered = recover_jsonl(out_dir/'distill.jsonl')
+    rej_rows, _ = recover_jsonl(out_dir/'rejects.jsonl', key=lambda r: (r.get('id'), r.get('sample')))
+    done = {r['id'] for r in done_rows}
+    pending = [c for c in cases if c['id'] not in done]
+    est = estimate_run(pending, settings, prices, expected_completion_tokens, hint_reference)
+    return RunPlan(cases, pending, done, {(r['id'], r['sample']) for r in rej_rows}, recovered, est)
 
-    t0, status = time.monotonic(), 'interrupted'
-    try:
-        await asyncio.gather(*(worker() for _ in range(max(1, concurrency))))
-        status = f'aborted: {fatal[0]}' if fatal else 'spend_cap' if stop.is_set() else 'complete'
-    finally:
-        bar.close(); records.close(); rejects.close(); failures_log.close()
-        await teacher.client.close()
-        elapsed = time.monotonic() - t0
-        summary.update(status=status, finished=_now(), elapsed_s=round(elapsed, 3), **stats.as_dict(),
-                       records_per_s=round(stats.accepted / elapsed, 3) if elapsed else None,
-                       possibly_billed_cost_estimate=round(stats.possibly_billed * per_request, 6), currency=prices.currency,
-                       failed_ids=[f['id'] for f in failures], done=len(done), not_done=len(cases) - len(done))
-        summary['cost'] = round(summary['cost'], 6)
-        write_json(out_dir/'summary.json', summary)
-        runs_log = AppendLog(out_dir/'runs.jsonl'); runs_log.append(summary); runs_log.close()
-        _log.info('distill %s: %d accepted, %d rejected, %d failed; %d requests (%d retries, %d possibly billed), %.4f %s',
-                 status, stats.accepted, sum(stats.rejected.values()), stats.failed, stats.requests, stats.retries,
-                 stats.possibly_billed, stats.cost, prices.currency)
-    return summary
+# %% ../nbs/02_distill.ipynb #c193
+class DistillRun:
+    "The live state of one run: plan, teacher, output logs, cache, counters and the stop signal."
+    def __init__(self, plan:RunPlan, out_dir:Path, teacher:Teacher, settings:Settings, prices:Prices, *,
+                 n_samples:int=3, # answers to try per case
+                 judge:Callable|None=None, # as in `check_reply`
+                 hint_reference:bool=False, # as in `build_messages`
+                 resample_on:Iterable[str]=RESAMPLE_ON, # rejection reasons worth another sample
+                 max_cost:float|None=None, # the spend cap, in `prices.currency`
+                 cache_dir:Path|None=None, # default `out_dir/cache`
+                 progress:bool=False): # show a progress bar
+        self.plan, self.out_dir, self.teacher, self.s, self.prices = plan, Path(out_dir), teacher, settings, prices
+        self.n_samples, self.judge, self.hint_reference = n_samples, judge, hint_reference
+        self.resample_on, self.max_cost = frozenset(resample_on), max_cost
+        self.per_request = plan.estimate['cost_per_request']
+        self.stats = RunStats(cases=len(plan.cases), skipped_done=len(plan.cases) - len(plan.pending))
+        self.stop, self.fatal, self.failures, self.sending = asyncio.Event(), [], [], {}
+        self.records, self.rejects = AppendLog(self.out_dir/'distill.jsonl'), AppendLog(self.out_dir/'rejects.jsonl')
+        (self.out_dir/'failures.jsonl').unlink(missing_ok=True)
+        self.failures_log = AppendLog(self.out_dir/'failures.jsonl')
+        self.cache = DiskCache(cache_dir or self.out_dir/'cache')
+        self.queue = iter(plan.pending)
+        self.bar = tqdm(total=len(plan.pending), desc='distill', unit='case', disable=not progress, dynamic_ncols=True)
 
-def _redact(text:str, api_key_env:str) -> str:
+# %% ../nbs/02_distill.ipynb #c197
+@patch
+def check_budget(self:DistillRun):
+    "Raise `SpendCapReached` if the run is stopping or one more request could pass the spend cap."
+    if self.stop.is_set(): raise SpendCapReached('run stopping')
+    if self.max_cost is not None and self.stats.cost + (self.teacher.in_flight + 1) * self.per_request > self.max_cost:
+        self.stop.set()
+        raise SpendCapReached(f'spend cap {self.max_cost} {self.prices.currency} reached')
+
+# %% ../nbs/02_distill.ipynb #c201
+def redact(text:str, # any text, e.g. an error message
+           api_key_env:str, # the variable holding the key
+          ) -> str:
     "`text` with the API key (if set in `$api_key_env`) replaced by ***."
     key = os.environ.get(api_key_env or '')
     return text.replace(key, '***') if key and len(key) >= 4 else text
 
+# %% ../nbs/02_distill.ipynb #c203
+@patch
+def record_failure(self:DistillRun, case:dict, # the case
+                   k:int, # its sample number
+                   e:BaseException, # the last error
+                  ):
+    "A fatal status stops the run; any other error lists the case in `failures.jsonl`."
+    kind = error_kind(e)
+    if isinstance(e, openai.APIStatusError) and e.status_code in FATAL_STATUS:
+        self.fatal.append(kind)
+        return self.stop.set()
+    self.stats.failed += 1
+    message = redact(str(e), self.teacher.api_key_env)[:500]
+    row = dict(id=case['id'], sample=k, error=kind, message=message, at=utc_now())
+    self.failures.append(row)
+    self.failures_log.append(row)
+    _log.warning('case %s failed: %s', case['id'], row['message'][:200])
+
+# %% ../nbs/02_distill.ipynb #c207
+@patch
+async def ask_teacher(self:DistillRun, case:dict, messages:list[dict], k:int, key:str) -> dict|None:
+    "A fresh cache entry from the teacher for sample `k` of `case`; None if the case must be left."
+    try: data, attempts = await self.teacher.complete(messages, case['id'], self.stats, self.check_budget)
+    except SpendCapReached: return None
+    except Exception as e:
+        self.record_failure(case, k, e)
+        return None
+    entry = dict(model=self.teacher.model, messages=messages, sampling=self.teacher.sampling, sample=k,
+                 attempts=attempts, response=data, created=utc_now())
+    await asyncio.to_thread(self.cache.put_json, key, entry)
+    self.stats.add_usage(data.get('usage') or {}, self.prices)
+    return entry
+
+# %% ../nbs/02_distill.ipynb #c212
+@patch
+async def fetch(self:DistillRun, case:dict, messages:list[dict], k:int, key:str) -> dict|None:
+    "The cache entry for `key`: stored, from an identical request in flight, or from the teacher; None: leave the case."
+    while key in self.sending: await self.sending[key].wait()
+    entry = self.cache.get_json(key)
+    if entry is not None:
+        self.stats.cache_hits += 1
+        return entry
+    self.sending[key] = ev = asyncio.Event()
+    try: return await self.ask_teacher(case, messages, k, key)
+    finally:
+        ev.set()
+        self.sending.pop(key, None)
+
+# %% ../nbs/02_distill.ipynb #c216
+@patch
+def record_meta(self:DistillRun, case:dict, reply:TeacherReply, entry:dict, k:int, key:str) -> dict:
+    "The `meta` of a record: the case's own, then where the answer came from."
+    return {**(case.get('meta') or {}), 'teacher': self.teacher.model, 'sample': k, 'attempts': entry.get('attempts'),
+            'finish_reason': reply.finish_reason, 'usage': reply.usage, 'cache_key': key}
+
+# %% ../nbs/02_distill.ipynb #c218
+@patch
+def accept(self:DistillRun, case:dict, reply:TeacherReply, meta:dict):
+    "Write an accepted answer as an `SFTRecord` line of `distill.jsonl` and mark the case done."
+    if not case.get('reference'): meta['unverified'] = True
+    rec = SFTRecord(id=case['id'], instruction=self.s.instruction, input=case['input'], output=reply.output,
+                    system=self.s.system_prompt, source=case.get('source') or 'teacher',
+                    reference=case.get('reference', ''), meta=meta)
+    self.records.append(rec.to_dict())
+    self.plan.done.add(case['id'])
+    self.stats.accepted += 1
+
+# %% ../nbs/02_distill.ipynb #c222
+@patch
+def reject(self:DistillRun, case:dict, k:int, reason:str, reply:TeacherReply, key:str) -> bool:
+    "Write a rejected answer to `rejects.jsonl`; True if the case should be re-sampled."
+    if (case['id'], k) not in self.plan.rejected_before:
+        self.rejects.append(dict(id=case['id'], sample=k, reason=reason, rationale=reply.rationale, answer=reply.answer,
+                                 reference=case.get('reference', ''), finish_reason=reply.finish_reason,
+                                 teacher=self.teacher.model, cache_key=key))
+    if reason in self.resample_on and k < self.n_samples - 1: return True
+    self.stats.rejected[reason] += 1
+    return False
+
+# %% ../nbs/02_distill.ipynb #c226
+@patch
+async def one_case(self:DistillRun, case:dict):
+    "Sample answers for `case` until one is accepted, a rejection is final, or the case is left."
+    messages = build_messages(case, self.s, self.hint_reference)
+    for k in range(self.n_samples):
+        key = cache_key(self.teacher.model, messages, self.teacher.sampling, k)
+        entry = await self.fetch(case, messages, k, key)
+        if entry is None: return
+        reply = normalise_reply(entry['response'])
+        reason = await check_reply(reply, case.get('reference', ''), self.judge)
+        if reason is None: return self.accept(case, reply, self.record_meta(case, reply, entry, k, key))
+        if not self.reject(case, k, reason, reply, key): return
+
+# %% ../nbs/02_distill.ipynb #c231
+@patch
+async def worker(self:DistillRun):
+    "Run `one_case` on cases from the shared queue until it is empty or the run stops."
+    while not self.stop.is_set():
+        case = next(self.queue, None)
+        if case is None: return
+        await self.one_case(case)
+        self.bar.update(1)
+        st = self.stats
+        self.bar.set_postfix(req=st.requests, retry=st.retries, cost=f'{st.cost:.4f}', refresh=False)
+
+# %% ../nbs/02_distill.ipynb #c233
+@patch
+async def close(self:DistillRun):
+    "Close the output logs, the progress bar and the teacher's client."
+    self.bar.close()
+    for log in (self.records, self.rejects, self.failures_log): log.close()
+    await self.teacher.client.close()
+
+# %% ../nbs/02_distill.ipynb #c234
+@patch
+def summarise(self:DistillRun, summary:dict, # the summary started by `adistill`
+              status:str, # complete, spend_cap, aborted: …, interrupted
+              elapsed:float, # seconds the run took
+             ) -> dict:
+    "`summary` with the status and the accounting, written to `summary.json` and appended to `runs.jsonl`."
+    st = self.stats
+    summary.update(status=status, finished=utc_now(), elapsed_s=round(elapsed, 3), **st.as_dict(),
+                   records_per_s=round(st.accepted / elapsed, 3) if elapsed else None,
+                   possibly_billed_cost_estimate=round(st.possibly_billed * self.per_request, 6),
+                   currency=self.prices.currency, failed_ids=[f['id'] for f in self.failures],
+                   done=len(self.plan.done), not_done=len(self.plan.cases) - len(self.plan.done))
+    summary['cost'] = round(summary['cost'], 6)
+    write_json(self.out_dir/'summary.json', summary)
+    runs = AppendLog(self.out_dir/'runs.jsonl')
+    runs.append(summary)
+    runs.close()
+    _log.info('distill %s: %d accepted, %d rejected, %d failed; %d requests (%d retries, %d possibly billed), %.4f %s',
+              status, st.accepted, sum(st.rejected.values()), st.failed, st.requests, st.retries, st.possibly_billed,
+              st.cost, self.prices.currency)
+    return summary
+
+# %% ../nbs/02_distill.ipynb #c238
+def start_summary(plan:RunPlan, out_dir:Path, prices:Prices, **run_settings) -> dict:
+    "The summary of a run before it starts: the plan's counts and estimate, and the run's settings."
+    return dict(status='dry_run', out_dir=str(out_dir), started=utc_now(), cases=len(plan.cases),
+                already_done=len(plan.cases) - len(plan.pending), pending_at_start=len(plan.pending),
+                recovered=plan.recovered, estimate=plan.estimate, prices=asdict(prices), **run_settings)
+
+# %% ../nbs/02_distill.ipynb #c240
+async def adistill(cases:str|Path|Iterable[dict], out_dir:str|Path|None=None, *, base_url:str|None=None,
+                   model:str|None=None, api_key_env:str|None=None, settings:Settings|None=None, concurrency:int=16,
+                   timeout:float=600., max_attempts:int=6, backoff:tuple[float,float]=(1., 60.), n_samples:int=3,
+                   sampling:dict|None=None, prices:Prices|None=None, max_cost:float|None=None,
+                   expected_completion_tokens:int=2000, judge:Callable|None=None, hint_reference:bool=False,
+                   resample_on:Iterable[str]=RESAMPLE_ON, cache_dir:str|Path|None=None, progress:bool=True,
+                   dry_run:bool=False) -> dict:
+    "Distil rationales for `cases` into `out_dir/distill.jsonl`, resumably; the run summary (also in `summary.json`)."
+    s, prices = settings or get_settings(), prices or Prices()
+    model, base_url = model or s.teacher_model, base_url or s.teacher_base_url
+    out_dir = Path(out_dir or s.runs_dir/'distill'/re.sub(r'[^\w.-]+', '_', model))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    plan = plan_run(cases, out_dir, s, prices, expected_completion_tokens, hint_reference)
+    summary = start_summary(plan, out_dir, prices, model=model, base_url=base_url, max_cost=max_cost,
+                            concurrency=concurrency, n_samples=n_samples, max_attempts=max_attempts)
+    _log.info('distill %d cases (%d already done): estimate %.4f %s', len(plan.cases), summary['already_done'],
+              plan.estimate['cost'], prices.currency)
+    if dry_run: return summary
+    teacher = Teacher(base_url, model, api_key_env or s.teacher_api_key_env, timeout, max_attempts, backoff, sampling,
+                      s)
+    run = DistillRun(plan, out_dir, teacher, s, prices, n_samples=n_samples, judge=judge, hint_reference=hint_reference,
+                     resample_on=resample_on, max_cost=max_cost, cache_dir=cache_dir, progress=progress)
+    t0, status = time.monotonic(), 'interrupted'
+    try:
+        await asyncio.gather(*(run.worker() for _ in range(max(1, concurrency))))
+        status = f'aborted: {run.fatal[0]}' if run.fatal else 'spend_cap' if run.stop.is_set() else 'complete'
+    finally:
+        await run.close()
+        summary = run.summarise(summary, status, time.monotonic() - t0)
+    return summary
+
+# %% ../nbs/02_distill.ipynb #c242
 def distill(cases, out_dir=None, **kwargs) -> dict:
     "Blocking `adistill`: runs its own event loop (in a thread when called from a running loop, e.g. Jupyter)."
     coro = adistill(cases, out_dir, **kwargs)
@@ -628,6 +719,9 @@ def distill(cases, out_dir=None, **kwargs) -> dict:
     except RuntimeError: return asyncio.run(coro)
     with concurrent.futures.ThreadPoolExecutor(1) as ex: return ex.submit(asyncio.run, coro).result()
 
-def read_distilled(out_dir:str|Path) -> list[SFTRecord]:
+# %% ../nbs/02_distill.ipynb #c244
+def read_distilled(out_dir:str|Path, # a run's folder
+                  ) -> list[SFTRecord]:
     "The records of a distillation folder (a torn last line is dropped, as on resume)."
-    return [SFTRecord.from_dict(r, Path(out_dir)/'distill.jsonl', i) for i, r in enumerate(recover_jsonl(Path(out_dir)/'distill.jsonl')[0], 1)]
+    path = Path(out_dir)/'distill.jsonl'
+    return [SFTRecord.from_dict(r, path, i) for i, r in enumerate(recover_jsonl(path)[0], 1)]

@@ -1,4 +1,4 @@
-"""Merge the LoRA adapter into the base model and save a checkpoint that provably is base + adapter: logits checked in memory and after reloading, tied embeddings intact, the saved dtype as asked.
+"""Merge a LoRA adapter and prove the checkpoint is base + adapter: logits, reload, tied embeddings and dtype checked.
 
 Docs: https://medkd.github.io/medkd/export.html.md"""
 
@@ -6,18 +6,25 @@ Docs: https://medkd.github.io/medkd/export.html.md"""
 
 # %% ../nbs/07_export.ipynb #c003
 from __future__ import annotations
-import json, shutil
+import json, shutil, struct
 from pathlib import Path
-from .core import get_settings, write_json, atomic_write
-from .sft import check_adapter, check_stop_tokens, load_model, load_tokenizer, prepare_student, set_chat_stop_tokens
+from .core import get_settings, write_json
+from .sft import check_adapter, check_stop_tokens, load_model, load_tokenizer, prepare_student
+from .sft import set_chat_stop_tokens
 
 # %% auto #0
-__all__ = ['PROBES', 'probe_logits', 'saved_dtypes', 'merge_adapter']
+__all__ = ['PROBES', 'probe_logits', 'merge_in_memory', 'check_merged_logits', 'check_changed', 'untie_changed_embeddings',
+           'check_tied_embeddings', 'check_reload_weights', 'check_reload_logits', 'saved_dtypes', 'check_saved_dtypes',
+           'save_merged', 'check_reloaded', 'merge_adapter']
 
 # %% ../nbs/07_export.ipynb #c008
-PROBES = ['患者，男，45岁，转移性右下腹痛1天，麦氏点压痛。', '患者，女，30岁，停经40天，下腹痛伴阴道少量流血。', '突发胸骨后压榨性疼痛2小时，心电图ST段抬高。']
+PROBES = ['患者，男，45岁，转移性右下腹痛1天，麦氏点压痛。', '患者，女，30岁，停经40天，下腹痛伴阴道少量流血。',
+          '突发胸骨后压榨性疼痛2小时，心电图ST段抬高。']
 
-def probe_logits(model, tok):
+# %% ../nbs/07_export.ipynb #c009
+def probe_logits(model, # a causal LM
+                 tok, # its tokenizer
+                ) -> 'torch.Tensor':
     "Float32 logits `[n_probes, seq, vocab]` of `model` on the `PROBES` rendered as chat prompts (left-padded)."
     import torch
     msgs = [[dict(role='system', content=get_settings().system_prompt), dict(role='user', content=p)] for p in PROBES]
@@ -25,63 +32,166 @@ def probe_logits(model, tok):
     side, tok.padding_side = tok.padding_side, 'left'
     enc = tok(texts, return_tensors='pt', padding=True, add_special_tokens=False).to(model.device)
     tok.padding_side = side
-    with torch.no_grad(): return model(**enc).logits.float().cpu()
+    with torch.no_grad():
+        return model(**enc).logits.float().cpu()
 
-# %% ../nbs/07_export.ipynb #c010
-_DT = {'float32': 'F32', 'bfloat16': 'BF16', 'float16': 'F16'}
+# %% ../nbs/07_export.ipynb #c013
+def merge_in_memory(base_path:str, # local folder of the base model
+                    adapter_dir:str|Path, # the LoRA adapter
+                    tok, # the adapter's tokenizer
+                   ) -> tuple:
+    "`(merged float32 model, dict(base=, peft=, merged=) probe logits)`."
+    from peft import PeftModel
+    base_model = load_model(base_path, 'float32').eval()
+    logits = dict(base=probe_logits(base_model, tok))
+    peft_model = PeftModel.from_pretrained(base_model, str(adapter_dir)).eval()
+    logits['peft'] = probe_logits(peft_model, tok)
+    merged = peft_model.merge_and_unload().eval()
+    logits['merged'] = probe_logits(merged, tok)
+    return merged, logits
 
-def saved_dtypes(model_dir:str|Path) -> dict[str,int]:
+# %% ../nbs/07_export.ipynb #c016
+def check_merged_logits(merged:'torch.Tensor', # logits of the merged model
+                        peft:'torch.Tensor', # logits of base + adapter
+                        atol:float=1e-4, # allowed error, relative to the logit scale
+                       ) -> float:
+    "Largest |merged - peft| logit; `ValueError` if above `atol` × the logit scale."
+    scale = peft.abs().max().item()
+    err = (merged - peft).abs().max().item()
+    if err > atol * max(scale, 1.0):
+        raise ValueError(f'merged logits differ from base+adapter by {err:.3g} (> {atol} x {scale:.3g})')
+    return err
+
+# %% ../nbs/07_export.ipynb #c020
+def check_changed(merged:'torch.Tensor', # logits of the merged model
+                  base:'torch.Tensor', # logits of the base model
+                  min_change:float=1e-5, # smallest change that counts
+                 ) -> float:
+    "Largest |merged - base| logit; `ValueError` if not above `min_change` (an empty or zero adapter, C22)."
+    change = (merged - base).abs().max().item()
+    if change <= min_change:
+        raise ValueError(f'merged model equals the base model (max logit change {change:.3g}): '
+                         'empty or zero adapter? (C22)')
+    return change
+
+# %% ../nbs/07_export.ipynb #c028
+def untie_changed_embeddings(model, # a merged model
+                            ) -> bool:
+    "Set `tie_word_embeddings=False` if the input and output embeddings differ (C23); returns the setting."
+    import torch
+    emb, head = model.get_input_embeddings().weight, model.get_output_embeddings().weight
+    if model.config.tie_word_embeddings and not torch.equal(emb, head): model.config.tie_word_embeddings = False
+    return bool(model.config.tie_word_embeddings)
+
+# %% ../nbs/07_export.ipynb #c032
+def check_tied_embeddings(merged, # the model that was saved
+                          reloaded, # the model read back
+                         ) -> bool:
+    "`tie_word_embeddings` of `reloaded`; `ValueError` if it differs from `merged`'s (C23)."
+    tied = bool(reloaded.config.tie_word_embeddings)
+    if tied != bool(merged.config.tie_word_embeddings): raise ValueError('tie_word_embeddings changed on reload (C23)')
+    return tied
+
+# %% ../nbs/07_export.ipynb #c036
+def check_reload_weights(merged, # the model that was saved
+                         reloaded, # the model read back
+                        ) -> int:
+    "Number of weights compared; `ValueError` if any reloaded weight differs from `merged`'s (C23)."
+    import torch
+    sd_m, sd_r = merged.state_dict(), reloaded.state_dict()
+    bad = [k for k in sd_m if k not in sd_r or not torch.equal(sd_m[k], sd_r[k])]
+    if bad: raise ValueError(f'reloaded weights differ from the merged ones ({bad[:3]}): tied embeddings? (C23)')
+    return len(sd_m)
+
+# %% ../nbs/07_export.ipynb #c040
+def check_reload_logits(reloaded:'torch.Tensor', # probe logits of the reloaded model
+                        merged:'torch.Tensor', # probe logits of the merged model, in the saved dtype
+                        atol:float, # allowed absolute error
+                       ) -> float:
+    "Largest |reloaded - merged| logit; `ValueError` if not `torch.allclose` within `atol` (C23)."
+    import torch
+    if not torch.allclose(reloaded, merged, atol=atol):
+        raise ValueError('reloaded logits differ from the merged ones (C23)')
+    return (reloaded - merged).abs().max().item()
+
+# %% ../nbs/07_export.ipynb #c044
+def saved_dtypes(model_dir:str|Path, # a saved model
+                ) -> dict[str,int]:
     "Count of tensors per dtype in the `*.safetensors` files of `model_dir` (read from headers only)."
-    import struct
     counts = {}
     for f in Path(model_dir).glob('*.safetensors'):
         with open(f, 'rb') as fh:
-            n = struct.unpack('<Q', fh.read(8))[0]; head = json.loads(fh.read(n))
+            head = json.loads(fh.read(struct.unpack('<Q', fh.read(8))[0]))
         for k, v in head.items():
             if k != '__metadata__': counts[v['dtype']] = counts.get(v['dtype'], 0) + 1
     return counts
 
-# %% ../nbs/07_export.ipynb #c011
-def merge_adapter(base:str, adapter_dir:str|Path, out_dir:str|Path, dtype:str='bfloat16', atol:float=1e-4, min_change:float=1e-5,
-                  check_files:bool=True) -> dict:
-    "Merge `adapter_dir` into `base`, verify (see above) and save to `out_dir`; returns the export report. Raises `ValueError` on any failed check."
-    import torch
-    from peft import PeftModel
-    if check_files: check_adapter(adapter_dir)
-    path = prepare_student(base)
-    tok = load_tokenizer(str(adapter_dir))
-    base_model = load_model(path, 'float32').eval()
-    tied = bool(base_model.config.tie_word_embeddings)
-    l_base = probe_logits(base_model, tok)
-    peft_model = PeftModel.from_pretrained(base_model, str(adapter_dir)).eval()
-    l_peft = probe_logits(peft_model, tok)
-    merged = peft_model.merge_and_unload().eval()
-    l_merged = probe_logits(merged, tok)
-    scale = l_peft.abs().max().item()
-    err, change = (l_merged - l_peft).abs().max().item(), (l_merged - l_base).abs().max().item()
-    if err > atol * max(scale, 1.0): raise ValueError(f'merged logits differ from base+adapter by {err:.3g} (> {atol} x {scale:.3g})')
-    if change <= min_change: raise ValueError(f'merged model equals the base model (max logit change {change:.3g}): empty or zero adapter? (C22)')
-    if tied and not torch.equal(merged.get_input_embeddings().weight, merged.get_output_embeddings().weight):
-        merged.config.tie_word_embeddings = False   # C23: the adapter changed one of the two matrices: save both
-    merged = merged.to(getattr(torch, dtype))
-    l_cast = probe_logits(merged, tok)
-    set_chat_stop_tokens(merged, tok)
-    out_dir = Path(out_dir)
-    tmp = out_dir.with_name(out_dir.name + '.partial'); shutil.rmtree(tmp, ignore_errors=True)
-    merged.save_pretrained(tmp, safe_serialization=True); tok.save_pretrained(tmp)
-    reloaded = load_model(str(tmp), dtype).eval()
-    sd_m, sd_r = merged.state_dict(), reloaded.state_dict()
-    bad = [k for k in sd_m if k not in sd_r or not torch.equal(sd_m[k], sd_r[k])]
-    if bad: raise ValueError(f'reloaded weights differ from the merged ones ({bad[:3]}): tied embeddings? (C23)')
-    l_reload = probe_logits(reloaded, tok)
-    if not torch.allclose(l_reload, l_cast, atol=0.05 * max(scale, 1.0)): raise ValueError(f'reloaded logits differ from the merged ones (C23)')
-    if reloaded.config.tie_word_embeddings != merged.config.tie_word_embeddings: raise ValueError('tie_word_embeddings changed on reload (C23)')
-    check_stop_tokens(reloaded.generation_config, tok)   # C12: the exported config stops at <|im_end|>
-    dts = saved_dtypes(tmp)
+# %% ../nbs/07_export.ipynb #c047
+_DT = {'float32': 'F32', 'bfloat16': 'BF16', 'float16': 'F16'}
+
+# %% ../nbs/07_export.ipynb #c048
+def check_saved_dtypes(model_dir:str|Path, # a saved model
+                       dtype:str, # 'bfloat16', 'float16' or 'float32'
+                      ) -> dict[str,int]:
+    "`saved_dtypes(model_dir)`; `ValueError` unless every tensor has `dtype` (C24)."
+    dts = saved_dtypes(model_dir)
     if set(dts) != {_DT[dtype]}: raise ValueError(f'saved tensors have dtypes {dts}, expected only {_DT[dtype]} (C24)')
-    report = dict(base=base, adapter=str(adapter_dir), dtype=dtype, tie_word_embeddings=bool(merged.config.tie_word_embeddings),
-                  max_abs_err_vs_base_plus_adapter=err, max_abs_change_vs_base=change, reload_weights_identical=True, saved_dtypes=dts,
-                  bytes=sum(f.stat().st_size for f in tmp.glob('*.safetensors')), eos_token_id=merged.generation_config.eos_token_id)
-    write_json(tmp/'export_report.json', report)
-    shutil.rmtree(out_dir, ignore_errors=True); tmp.rename(out_dir)
+    return dts
+
+# %% ../nbs/07_export.ipynb #c052
+def save_merged(model, # the merged model, in the saved dtype
+                tok, # its tokenizer
+                path:str|Path, # folder to (re)create
+               ) -> Path:
+    "Save `model` and `tok` to `path` with a generation config that stops at `<|im_end|>`."
+    set_chat_stop_tokens(model, tok)
+    shutil.rmtree(path, ignore_errors=True)
+    model.save_pretrained(path, safe_serialization=True)
+    tok.save_pretrained(path)
+    return Path(path)
+
+# %% ../nbs/07_export.ipynb #c055
+def check_reloaded(merged, # the model that was saved
+                   path:str|Path, # where it was saved
+                   dtype:str, # the saved dtype
+                   tok, # its tokenizer
+                   atol:float, # allowed logit error after reloading
+                  ) -> dict:
+    "Reload `path` and check it against `merged`; returns what the checks measured."
+    reloaded = load_model(str(path), dtype).eval()
+    tied = check_tied_embeddings(merged, reloaded)
+    n = check_reload_weights(merged, reloaded)
+    err = check_reload_logits(probe_logits(reloaded, tok), probe_logits(merged, tok), atol)
+    check_stop_tokens(reloaded.generation_config, tok)
+    return dict(tie_word_embeddings=tied, weights=n, max_abs_err=err)
+
+# %% ../nbs/07_export.ipynb #c058
+def merge_adapter(base:str, # hub id or folder of the base model
+                  adapter_dir:str|Path, # the LoRA adapter (with its tokenizer)
+                  out_dir:str|Path, # where the merged model goes
+                  dtype:str='bfloat16', # saved dtype
+                  atol:float=1e-4, # merged vs base + adapter, relative to the logit scale
+                  min_change:float=1e-5, # merged vs base: smallest change that counts
+                  check_files:bool=True, # run `check_adapter` on the adapter files first
+                 ) -> dict:
+    "Merge `adapter_dir` into `base`, run every check above and save to `out_dir`; returns the export report."
+    import torch
+    if check_files: check_adapter(adapter_dir)
+    tok = load_tokenizer(str(adapter_dir))
+    merged, logits = merge_in_memory(prepare_student(base), adapter_dir, tok)
+    err = check_merged_logits(logits['merged'], logits['peft'], atol)
+    change = check_changed(logits['merged'], logits['base'], min_change)
+    untie_changed_embeddings(merged)
+    merged = merged.to(getattr(torch, dtype))
+    part = save_merged(merged, tok, Path(out_dir).with_name(Path(out_dir).name + '.partial'))
+    scale = max(logits['peft'].abs().max().item(), 1.0)
+    tied = check_reloaded(merged, part, dtype, tok, 0.05 * scale)['tie_word_embeddings']
+    dts = check_saved_dtypes(part, dtype)
+    report = dict(base=base, adapter=str(adapter_dir), dtype=dtype, tie_word_embeddings=tied,
+                  max_abs_err_vs_base_plus_adapter=err, max_abs_change_vs_base=change, reload_weights_identical=True,
+                  saved_dtypes=dts, bytes=sum(f.stat().st_size for f in part.glob('*.safetensors')),
+                  eos_token_id=merged.generation_config.eos_token_id)
+    write_json(part/'export_report.json', report)
+    shutil.rmtree(out_dir, ignore_errors=True)
+    part.rename(out_dir)
     return report

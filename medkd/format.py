@@ -8,43 +8,60 @@ Docs: https://medkd.github.io/medkd/format.html.md"""
 from __future__ import annotations
 import re
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable
 from .core import (SFTRecord, RecordError, get_settings, join_output, split_output, read_jsonl, iter_rows,
                         find_leaks, mask_leaks, squash, THINK_OPEN, THINK_CLOSE)
+from .crawl import case_from_patient, case_to_input
 
 # %% auto #0
-__all__ = ['SOURCES', 'need', 'clean_diagnosis', 'clip_text', 'make_record', 'dialogue_facts', 'from_iiyi_dialogues',
-           'from_iiyi_cases', 'from_cmb_clin', 'from_medical_o1', 'from_medical_r1_distill', 'from_psychology_r1',
-           'from_hwtcm_r1', 'clip_record']
+__all__ = ['SOURCES', 'required_text', 'clean_diagnosis', 'clip_text', 'make_record', 'dialogue_line', 'dialogue_facts',
+           'iiyi_references', 'from_iiyi_dialogues', 'from_iiyi_cases', 'cmb_diagnosis', 'from_cmb_clin', 'row_id',
+           'from_qa_rows', 'from_medical_o1', 'from_medical_r1_distill', 'from_psychology_r1', 'from_hwtcm_r1',
+           'clip_record']
 
 # %% ../nbs/03_format.ipynb #c006
-def need(row:dict, key:str, path, loc) -> str:
-    "`row[key]` as a stripped non-empty string, else `RecordError` naming `path`, `loc` and `key`."
+def required_text(row:dict, # one JSON row
+                  key:str,  # the field to read
+                  path,     # the file, named in the error
+                  loc,      # line number or 'item i', named in the error
+                 ) -> str:
+    "`row[key]` stripped, or `RecordError` naming `path`, `loc` and `key` if it is missing, empty or not text."
     v = row.get(key) if isinstance(row, dict) else None
-    if not isinstance(v, str) or not v.strip(): raise RecordError('missing or empty' if v in (None, '') else f'not text: {v!r:.40}', path, loc, key)
-    return v.strip()
+    if isinstance(v, str) and v.strip(): return v.strip()
+    raise RecordError('missing or empty' if v in (None, '') else f'not text: {v!r:.40}', path, loc, key)
 
-# %% ../nbs/03_format.ipynb #c008
+# %% ../nbs/03_format.ipynb #c014
 _list_num = re.compile(r'^\s*(?:\d+|[一二三四五六七八九十]+)\s*[.、．)）]\s*|^\s*[（(]\d+[)）]\s*|^\s*[-*•]\s*')
 
-def clean_diagnosis(text:str) -> str:
+def clean_diagnosis(text:str, # diagnoses, possibly a numbered list over several lines
+                   ) -> str:
     "One line: list numbering removed, items joined with '；', whitespace collapsed."
     items = [_list_num.sub('', l).strip(' ；;。') for l in (text or '').splitlines()]
     return '；'.join(i for i in items if i)
 
-# %% ../nbs/03_format.ipynb #c010
+# %% ../nbs/03_format.ipynb #c018
 _cut_marks = '。；;！!？?，,、）)'
 
-def clip_text(text:str, max_chars:int|None) -> str:
+def clip_text(text:str,            # text to shorten
+              max_chars:int|None,  # the limit; None or 0 keeps `text` whole
+             ) -> str:
     "`text` cut to at most `max_chars` characters, at the last punctuation mark in the second half if there is one."
     if not max_chars or len(text) <= max_chars: return text
     head = text[:max_chars]
     cut = max((head.rfind(c) for c in _cut_marks), default=-1)
     return head[:cut+1].rstrip('，,、') if cut >= max_chars//2 else head
 
-# %% ../nbs/03_format.ipynb #c013
-def make_record(id:str, source:str, input:str, rationale:str, answer:str, reference:str|None=None, instruction:str|None=None,
-                system:str|None=None, mask:bool=True, **meta) -> SFTRecord:
+# %% ../nbs/03_format.ipynb #c022
+def make_record(id:str,                 # record id, unique across sources
+                source:str,             # source name (a key of `SOURCES`)
+                input:str,              # the case text the student reads
+                rationale:str,          # the reasoning, stored inside <think>
+                answer:str,             # the diagnosis after </think>
+                reference:str|None=None,   # the gold diagnosis; None: `answer`
+                instruction:str|None=None, # None: the course instruction from settings.ini
+                system:str|None=None,      # None: the course system prompt from settings.ini
+                mask:bool=True,            # mask reference terms in `input` (False: only flag them)
+                **meta) -> SFTRecord:
     "An `SFTRecord` with the course instruction/system; terms of `reference` in `input` are masked (or only flagged)."
     s = get_settings()
     reference = answer if reference is None else reference
@@ -54,116 +71,179 @@ def make_record(id:str, source:str, input:str, rationale:str, answer:str, refere
                      output=join_output(rationale, answer), system=s.system_prompt if system is None else system,
                      source=source, reference=reference, meta={**meta, 'leaks': leaks, 'masked': bool(mask and leaks)})
 
-# %% ../nbs/03_format.ipynb #c016
+# %% ../nbs/03_format.ipynb #c026
 _tag = re.compile(r'^\s*<([^>]{1,8})>\s*')
+
+def dialogue_line(turn:dict, # one AI Hospital turn: `role` and `content`
+                 ) -> str|None:
+    "'患者：…' for a patient turn addressed to the doctor, '检查：…' for an examiner report, else None."
+    role, text = turn.get('role'), turn.get('content') or ''
+    tag = _tag.match(text)
+    text = _tag.sub('', text).strip()
+    if role == 'Patient' and (tag is None or tag[1] == '对医生讲') and text: return '患者：' + squash(text)
+    if role == 'Reporter' and text: return '检查：' + squash(text.replace('#检查项目#', ''))
+
+# %% ../nbs/03_format.ipynb #c029
 _doctor_diagnosed = re.compile(r'#诊断结果#|诊断(?:是|为|：|:)|考虑(?:是|为)')
 
-def dialogue_facts(turns:list[dict]) -> str:
-    "Patient turns addressed to the doctor and examiner reports, as '患者：…' / '检查：…' lines; doctor turns dropped."
-    out = []
+def dialogue_facts(turns:list[dict], # the dialogue's turns, in order
+                  ) -> str:
+    "The `dialogue_line`s of `turns` before the first doctor turn that names a diagnosis, one per line."
+    lines = []
     for t in turns:
-        role, text = t.get('role'), t.get('content') or ''
-        if role == 'Doctor' and _doctor_diagnosed.search(text): break
-        tag = _tag.match(text); text = _tag.sub('', text).strip()
-        if role == 'Patient' and (tag is None or tag[1] == '对医生讲') and text: out.append('患者：' + squash(text))
-        elif role == 'Reporter' and text: out.append('检查：' + squash(text.replace('#检查项目#', '')))
-    return '\n'.join(out)
+        if t.get('role') == 'Doctor' and _doctor_diagnosed.search(t.get('content') or ''): break
+        if line := dialogue_line(t): lines.append(line)
+    return '\n'.join(lines)
 
-# %% ../nbs/03_format.ipynb #c018
-def from_iiyi_dialogues(dialog_path:Path|str, eval_path:Path|str, mask:bool=True) -> list[SFTRecord]:
-    "Records from AI Hospital's `dialog_history_*.jsonl` joined on `patient_id` with `evaluation_*.jsonl` (the reference)."
+# %% ../nbs/03_format.ipynb #c033
+def iiyi_references(eval_path:Path|str, # AI Hospital's `evaluation_*.jsonl`
+                   ) -> dict[str, tuple[str,str]]:
+    "`{patient_id: (diagnosis, basis)}` from the `reference_diagnosis` object of each line."
     refs = {}
     for ln, row in read_jsonl(eval_path):
         rd = row.get('reference_diagnosis')
         if not isinstance(rd, dict): raise RecordError('missing or not an object', eval_path, ln, 'reference_diagnosis')
-        refs[row.get('patient_id')] = (ln, need(rd, 'diagnosis', eval_path, ln), need(rd, 'basis', eval_path, ln))
-    recs = []
+        refs[row.get('patient_id')] = tuple(required_text(rd, k, eval_path, ln) for k in ('diagnosis', 'basis'))
+    return refs
+
+# %% ../nbs/03_format.ipynb #c036
+def from_iiyi_dialogues(dialog_path:Path|str, # AI Hospital's `dialog_history_*.jsonl`
+                        eval_path:Path|str,   # the matching `evaluation_*.jsonl` (the references)
+                        mask:bool=True,       # mask reference terms in the input (False: only flag them)
+                       ) -> list[SFTRecord]:
+    "Records from AI Hospital's dialogues joined on `patient_id` with their reference diagnosis and basis."
+    refs, recs = iiyi_references(eval_path), []
     for ln, row in read_jsonl(dialog_path):
         pid = row.get('patient_id')
-        if pid not in refs: raise RecordError(f'no reference diagnosis for patient_id {pid!r} in {Path(eval_path).name}', dialog_path, ln, 'patient_id')
-        if not isinstance(row.get('dialog_history'), list): raise RecordError('missing or not a list', dialog_path, ln, 'dialog_history')
-        _, diag, basis = refs[pid]
+        if pid not in refs:
+            msg = f'no reference diagnosis for patient_id {pid!r} in {Path(eval_path).name}'
+            raise RecordError(msg, dialog_path, ln, 'patient_id')
+        if not isinstance(row.get('dialog_history'), list):
+            raise RecordError('missing or not a list', dialog_path, ln, 'dialog_history')
         facts = dialogue_facts(row['dialog_history'])
         if not facts: raise RecordError('no patient or examiner turn', dialog_path, ln, 'dialog_history')
-        answer = clean_diagnosis(diag)
-        recs.append(make_record(f'iiyi-{pid}', 'iiyi_dialogue', facts, squash(basis), answer, mask=mask, group=f'iiyi-{pid}'))
+        diag, basis = refs[pid]
+        recs.append(make_record(f'iiyi-{pid}', 'iiyi_dialogue', facts, squash(basis), clean_diagnosis(diag), mask=mask,
+                                group=f'iiyi-{pid}'))
     return recs
 
-# %% ../nbs/03_format.ipynb #c023
-from .crawl import case_from_patient, case_to_input
-
-def from_iiyi_cases(path:Path|str, mask:bool=True) -> list[SFTRecord]:
-    "Records from iiyi case records (`patients.json`: `id`, `raw_medical_record` with 诊断依据 and 诊断结果)."
+# %% ../nbs/03_format.ipynb #c042
+def from_iiyi_cases(path:Path|str, # iiyi case records: `patients.json` or a crawl's output
+                    mask:bool=True, # mask reference terms in the input (False: only flag them)
+                   ) -> list[SFTRecord]:
+    "Records from iiyi case records (`id`, `raw_medical_record` with 诊断依据 and 诊断结果)."
     recs = []
     for loc, row in iter_rows(path):
         if not isinstance(row, dict) or not isinstance(row.get('raw_medical_record'), dict):
             raise RecordError('missing or not an object', path, loc, 'raw_medical_record')
         case = case_from_patient(row)
-        sec = case['sections']
-        answer = clean_diagnosis(need(sec, '诊断结果', path, loc))
-        pid = row.get('id', loc)
-        recs.append(make_record(f'iiyi-{pid}', 'iiyi_case', case_to_input(case), squash(need(sec, '诊断依据', path, loc)), answer,
-                                mask=mask, group=f'iiyi-{pid}', url=case.get('url', '')))
+        sec, pid = case['sections'], row.get('id', loc)
+        answer = clean_diagnosis(required_text(sec, '诊断结果', path, loc))
+        basis = squash(required_text(sec, '诊断依据', path, loc))
+        recs.append(make_record(f'iiyi-{pid}', 'iiyi_case', case_to_input(case), basis, answer, mask=mask,
+                                group=f'iiyi-{pid}', url=case.get('url', '')))
     return recs
 
-# %% ../nbs/03_format.ipynb #c028
+# %% ../nbs/03_format.ipynb #c048
 _cmb_diag = re.compile(r'诊断(?:为|是|考虑)?[：:]\s*(.+?)(?:[。\n]|诊断依据|$)', re.S)
 _cmb_basis = re.compile(r'诊断依据[：:]?\s*(.+?)(?:（\d）\s*鉴别诊断|\(\d\)\s*鉴别诊断|鉴别诊断[：:]|$)', re.S)
 
-def from_cmb_clin(path:Path|str, mask:bool=True) -> list[SFTRecord]:
+def cmb_diagnosis(qa:dict, # one CMB-Clin pair: `question`, `answer`
+                 ) -> tuple[str,str]|None:
+    "`(diagnosis, basis)` if `qa` asks for the diagnosis and its answer gives both, else None."
+    q, a = qa.get('question', ''), qa.get('answer', '')
+    if '诊断' not in q or '鉴别诊断' in q[:6]: return None
+    d, b = _cmb_diag.search(a), _cmb_basis.search(a)
+    return (squash(d[1]), squash(b[1])) if d and b else None
+
+# %% ../nbs/03_format.ipynb #c052
+def from_cmb_clin(path:Path|str, # CMB-Clin's `CMB-Clin-qa.json`
+                  mask:bool=True, # mask reference terms in the input (False: only flag them)
+                 ) -> list[SFTRecord]:
     "Records from CMB-Clin (`id`, `description`, `QA_pairs`); the rationale is the answer's 诊断依据."
     recs = []
     for loc, row in iter_rows(path):
-        desc = need(row, 'description', path, loc)
-        qas = row.get('QA_pairs')
-        if not isinstance(qas, list): raise RecordError('missing or not a list', path, loc, 'QA_pairs')
-        for qa in qas:
-            if '诊断' not in qa.get('question', '') or '鉴别诊断' in qa.get('question', '')[:6]: continue
-            d, b = _cmb_diag.search(qa.get('answer', '')), _cmb_basis.search(qa.get('answer', ''))
-            if d and b:
-                recs.append(make_record(f"cmb-{row.get('id', loc)}", 'cmb_clin', squash(desc), squash(b[1]), squash(d[1]), mask=mask,
-                                        group=f"cmb-{row.get('id', loc)}", title=row.get('title', '')))
-                break
+        desc = required_text(row, 'description', path, loc)
+        if not isinstance(row.get('QA_pairs'), list): raise RecordError('missing or not a list', path, loc, 'QA_pairs')
+        found = next(filter(None, map(cmb_diagnosis, row['QA_pairs'])), None)
+        if found is None: continue
+        cid = f"cmb-{row.get('id', loc)}"
+        diagnosis, basis = found
+        recs.append(make_record(cid, 'cmb_clin', squash(desc), basis, diagnosis, mask=mask, group=cid,
+                                title=row.get('title', '')))
     return recs
 
-# %% ../nbs/03_format.ipynb #c031
-def _qa(path, source, q, r, a, mask):
+# %% ../nbs/03_format.ipynb #c056
+def row_id(source:str, # source name
+           loc,        # line number (JSON Lines) or 'item i' (JSON array)
+          ) -> str:
+    "`{source}-{n}` with `n` the line number or the array index of the row."
+    return f'{source}-{loc if isinstance(loc, int) else loc.split()[-1]}'
+
+# %% ../nbs/03_format.ipynb #c059
+def from_qa_rows(path:Path|str, # JSON array or JSON Lines file
+                 source:str,    # source name, also the id prefix
+                 question:str,  # field of the question (becomes the instruction)
+                 rationale:str, # field of the reasoning
+                 answer:str,    # field of the answer (also the reference)
+                 mask:bool=True, # mask reference terms in the input (False: only flag them)
+                ) -> list[SFTRecord]:
+    "Records from rows holding a question, a rationale and an answer; `input` stays empty."
     recs = []
     for loc, row in iter_rows(path):
-        question, rationale, answer = need(row, q, path, loc), need(row, r, path, loc), need(row, a, path, loc)
-        rid = f'{source}-{loc if isinstance(loc, int) else loc.split()[-1]}'
-        recs.append(make_record(rid, source, '', rationale, answer, reference=answer, instruction=question, mask=mask, group=rid))
+        q, rat, ans = (required_text(row, k, path, loc) for k in (question, rationale, answer))
+        rid = row_id(source, loc)
+        recs.append(make_record(rid, source, '', rat, ans, reference=ans, instruction=q, mask=mask, group=rid))
     return recs
 
-def from_medical_o1(path, mask=True):
+# %% ../nbs/03_format.ipynb #c060
+def from_medical_o1(path:Path|str, # JSON array or JSON Lines file
+                    mask:bool=True, # mask reference terms in the input (False: only flag them)
+                   ) -> list[SFTRecord]:
     "FreedomIntelligence/medical-o1-reasoning-SFT: `Question`, `Complex_CoT`, `Response`."
-    return _qa(path, 'medical_o1', 'Question', 'Complex_CoT', 'Response', mask)
+    return from_qa_rows(path, 'medical_o1', 'Question', 'Complex_CoT', 'Response', mask)
 
-def from_medical_r1_distill(path, mask=True):
-    "FreedomIntelligence/Medical-R1-Distill-Data-Chinese: `question`, `reasoning (reasoning_content)`, `response (content)`."
-    return _qa(path, 'medical_r1_distill', 'question', 'reasoning (reasoning_content)', 'response (content)', mask)
+# %% ../nbs/03_format.ipynb #c068
+def from_medical_r1_distill(path:Path|str, # JSON array or JSON Lines file
+                            mask:bool=True, # mask reference terms in the input (False: only flag them)
+                           ) -> list[SFTRecord]:
+    "FreedomIntelligence/Medical-R1-Distill-Data-Chinese: `question`, `reasoning (…)`, `response (…)`."
+    fields = ('question', 'reasoning (reasoning_content)', 'response (content)')
+    return from_qa_rows(path, 'medical_r1_distill', *fields, mask)
 
-def from_psychology_r1(path, mask=True):
+# %% ../nbs/03_format.ipynb #c071
+def from_psychology_r1(path:Path|str, # JSON Lines file (or a JSON array)
+                       mask:bool=True, # mask reference terms in the input (False: only flag them)
+                      ) -> list[SFTRecord]:
     "Kedreamix/psychology-10k-Deepseek-R1-zh (JSON Lines): `input`, `reasoning_content`, `content`."
-    return _qa(path, 'psychology_r1', 'input', 'reasoning_content', 'content', mask)
+    return from_qa_rows(path, 'psychology_r1', 'input', 'reasoning_content', 'content', mask)
 
-# %% ../nbs/03_format.ipynb #c033
-def from_hwtcm_r1(path:Path|str, mask:bool=True) -> list[SFTRecord]:
-    "Monor/hwtcm-deepseek-r1-distill-data (Alpaca): `instruction`, optional `input`, `output` = `<think>…</think>answer`."
+# %% ../nbs/03_format.ipynb #c076
+def from_hwtcm_r1(path:Path|str, # the Alpaca JSON file
+                  mask:bool=True, # mask reference terms in the input (False: only flag them)
+                 ) -> list[SFTRecord]:
+    "Monor/hwtcm-deepseek-r1-distill-data (Alpaca): `instruction`, optional `input`, `output` with a think block."
     recs = []
     for loc, row in iter_rows(path):
-        ins, out = need(row, 'instruction', path, loc), need(row, 'output', path, loc)
-        if out.count(THINK_OPEN) != 1 or out.count(THINK_CLOSE) != 1: raise RecordError('expected one <think>…</think> block', path, loc, 'output')
+        ins, out = required_text(row, 'instruction', path, loc), required_text(row, 'output', path, loc)
+        if out.count(THINK_OPEN) != 1 or out.count(THINK_CLOSE) != 1:
+            raise RecordError('expected one <think>…</think> block', path, loc, 'output')
         rationale, answer = split_output(out)
-        rid = f'hwtcm_r1-{loc if isinstance(loc, int) else loc.split()[-1]}'
-        recs.append(make_record(rid, 'hwtcm_r1', (row.get('input') or '').strip(), rationale, answer, instruction=ins, mask=mask, group=rid))
+        rid = row_id('hwtcm_r1', loc)
+        case = (row.get('input') or '').strip()
+        recs.append(make_record(rid, 'hwtcm_r1', case, rationale, answer, instruction=ins, mask=mask, group=rid))
     return recs
 
-# %% ../nbs/03_format.ipynb #c037
+# %% ../nbs/03_format.ipynb #c080
 SOURCES: dict[str, Callable] = dict(iiyi_cases=from_iiyi_cases, cmb_clin=from_cmb_clin, medical_o1=from_medical_o1,
     medical_r1_distill=from_medical_r1_distill, psychology_r1=from_psychology_r1, hwtcm_r1=from_hwtcm_r1)
 
-def clip_record(r:SFTRecord, max_input:int|None=None, max_rationale:int|None=None, max_answer:int|None=None) -> SFTRecord:
+# %% ../nbs/03_format.ipynb #c083
+def clip_record(r:SFTRecord,               # the record to clip
+                max_input:int|None=None,     # limit for the case text
+                max_rationale:int|None=None, # limit for the rationale
+                max_answer:int|None=None,    # limit for the answer
+               ) -> SFTRecord:
     "A copy of `r` with input, rationale and answer clipped by `clip_text` (the reference stays whole)."
     out = join_output(clip_text(r.rationale, max_rationale), clip_text(r.answer, max_answer))
     return SFTRecord(**{**r.to_dict(), 'input': clip_text(r.input, max_input), 'output': out, 'meta': {**r.meta}})

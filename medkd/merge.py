@@ -10,57 +10,99 @@ import importlib.metadata as md
 from collections import Counter
 from pathlib import Path
 import numpy as np
-from datasets import Dataset, concatenate_datasets
-from .core import SFTRecord, get_settings, write_json, write_jsonl, read_records, read_json
+from datasets import Dataset
+from .core import SFTRecord, get_settings, write_json, write_jsonl
 
 # %% auto #0
-__all__ = ['shuffle_records', 'group_of', 'split_by_group', 'dataset_info', 'write_splits', 'check_manifest']
+__all__ = ['shuffle_records', 'group_of', 'group_order', 'assign_groups', 'split_by_group', 'dataset_info', 'split_manifest',
+           'write_splits', 'check_manifest']
 
-# %% ../nbs/04_merge.ipynb #c008
-def shuffle_records(records:list[SFTRecord], seed:int) -> list[SFTRecord]:
+# %% ../nbs/04_merge.ipynb #c011
+def shuffle_records(records:list[SFTRecord], # records to shuffle (left unchanged)
+                    seed:int,                # the seed of `Dataset.shuffle`
+                   ) -> list[SFTRecord]:
     "`records` in the order of `Dataset.shuffle(seed=seed)` (numpy `default_rng(seed)`); the input list is unchanged."
     return [records[i] for i in Dataset.from_dict({'i': list(range(len(records)))}).shuffle(seed=seed)['i']]
 
-# %% ../nbs/04_merge.ipynb #c011
-def group_of(r:SFTRecord) -> str: return str(r.meta.get('group') or r.id)
+# %% ../nbs/04_merge.ipynb #c015
+def group_of(r:SFTRecord) -> str:
+    "The record's `meta['group']`, else its id."
+    return str(r.meta.get('group') or r.id)
 
-def split_by_group(records:list[SFTRecord], val:float=0.1, test:float=0.1, seed:int|None=None) -> dict[str,list[SFTRecord]]:
-    "`{'train','validation','test'}` with about `val`/`test` of the records each, no group on two sides, each split shuffled."
-    seed = get_settings().seed if seed is None else seed
+# %% ../nbs/04_merge.ipynb #c018
+def group_order(records:list[SFTRecord], # records whose groups to order
+                seed:int,                # seed of `numpy.random.default_rng`
+               ) -> list[str]:
+    "The distinct groups of `records`, sorted, then permuted by `numpy.random.default_rng(seed)`."
     groups = sorted({group_of(r) for r in records})
-    order = [groups[i] for i in np.random.default_rng(seed).permutation(len(groups))]
-    sizes = Counter(map(group_of, records))
-    n, target, where, filled = len(records), {'test': test*len(records), 'validation': val*len(records)}, {}, {'test': 0, 'validation': 0}
+    return [groups[i] for i in np.random.default_rng(seed).permutation(len(groups))]
+
+# %% ../nbs/04_merge.ipynb #c021
+def assign_groups(order:list[str],     # groups in the order to assign them
+                  sizes:dict[str,int], # records per group
+                  val:float,           # share of the records for validation
+                  test:float,          # share of the records for test
+                 ) -> dict[str,str]:
+    "`{group: split}`: test, then validation, filled up to their share of all records; the rest is train."
+    n = sum(sizes.values())
+    target, filled, where = {'test': test*n, 'validation': val*n}, {'test': 0, 'validation': 0}, {}
     for g in order:
-        name = next((k for k in ('test', 'validation') if filled[k] < target[k]), 'train')
-        where[g] = name
-        if name != 'train': filled[name] += sizes[g]
+        where[g] = next((k for k in ('test', 'validation') if filled[k] < target[k]), 'train')
+        if where[g] != 'train': filled[where[g]] += sizes[g]
+    return where
+
+# %% ../nbs/04_merge.ipynb #c025
+def split_by_group(records:list[SFTRecord], # records of one or more sources
+                   val:float=0.1,           # share of the records for validation
+                   test:float=0.1,          # share of the records for test
+                   seed:int|None=None,      # None: settings.ini's seed
+                  ) -> dict[str,list[SFTRecord]]:
+    "`{'train','validation','test'}` with about `val`/`test` of the records each, no group on two sides, shuffled."
+    seed = get_settings().seed if seed is None else seed
+    where = assign_groups(group_order(records, seed), Counter(map(group_of, records)), val, test)
     out = {k: [r for r in records if where[group_of(r)] == k] for k in ('train', 'validation', 'test')}
     return {k: shuffle_records(v, seed) for k, v in out.items()}
 
-# %% ../nbs/04_merge.ipynb #c016
-def dataset_info(name:str, splits=('train', 'validation', 'test')) -> dict:
+# %% ../nbs/04_merge.ipynb #c033
+def dataset_info(name:str,                                # dataset name prefix
+                 splits=('train', 'validation', 'test'),  # one entry per split
+                ) -> dict:
     "LLaMA-Factory `dataset_info.json` entries for `{name}_{split}` Alpaca files (columns incl. `system`)."
     cols = dict(prompt='instruction', query='input', response='output', system='system')
     return {f'{name}_{s}': dict(file_name=f'{s}.json', formatting='alpaca', columns=cols) for s in splits}
 
-def write_splits(out_dir:Path|str, splits:dict[str,list[SFTRecord]], name:str='medkd', seed:int|None=None) -> dict:
-    "Write `{split}.json` (Alpaca), `{split}.jsonl` (records), `dataset_info.json` and `manifest.json`; return the manifest."
+# %% ../nbs/04_merge.ipynb #c036
+def split_manifest(splits:dict[str,list[SFTRecord]], # the splits
+                   seed:int,                         # the seed that made them
+                  ) -> dict:
+    "Seed, `datasets`/`numpy` versions, and per split: count, ids, records per source, inputs with leaks."
+    return dict(seed=seed, versions={p: md.version(p) for p in ('datasets', 'numpy')},
+                counts={s: len(v) for s, v in splits.items()}, ids={s: [r.id for r in v] for s, v in splits.items()},
+                sources={s: dict(Counter(r.source for r in v)) for s, v in splits.items()},
+                leaky_inputs={s: sum(bool(r.meta.get('leaks')) for r in v) for s, v in splits.items()})
+
+# %% ../nbs/04_merge.ipynb #c040
+def write_splits(out_dir:Path|str,                   # folder to write into
+                 splits:dict[str,list[SFTRecord]],   # the splits
+                 name:str='medkd',                   # dataset name prefix in `dataset_info.json`
+                 seed:int|None=None,                 # the seed recorded in the manifest; None: settings.ini's seed
+                ) -> dict:
+    "Write `{split}.json` (Alpaca), `{split}.jsonl` (records), `dataset_info.json`, `manifest.json`; return it."
     out_dir = Path(out_dir)
     for s, recs in splits.items():
         write_json(out_dir/f'{s}.json', [r.to_alpaca() for r in recs])
         write_jsonl(out_dir/f'{s}.jsonl', recs)
     write_json(out_dir/'dataset_info.json', dataset_info(name, tuple(splits)))
-    man = dict(seed=get_settings().seed if seed is None else seed, versions={p: md.version(p) for p in ('datasets', 'numpy')},
-               counts={s: len(v) for s, v in splits.items()}, ids={s: [r.id for r in v] for s, v in splits.items()},
-               sources={s: dict(Counter(r.source for r in v)) for s, v in splits.items()},
-               leaky_inputs={s: sum(bool(r.meta.get('leaks')) for r in v) for s, v in splits.items()})
-    write_json(out_dir/'manifest.json', man)
-    return man
+    manifest = split_manifest(splits, get_settings().seed if seed is None else seed)
+    write_json(out_dir/'manifest.json', manifest)
+    return manifest
 
-# %% ../nbs/04_merge.ipynb #c021
-def check_manifest(manifest:dict, splits:dict[str,list[SFTRecord]]):
+# %% ../nbs/04_merge.ipynb #c047
+def check_manifest(manifest:dict,                    # a manifest saved by `write_splits`
+                   splits:dict[str,list[SFTRecord]], # the splits made again
+                  ):
     "Raise `ValueError` if the ids of any split differ from `manifest['ids']` (e.g. after a datasets/numpy upgrade)."
     for s, ids in manifest['ids'].items():
         got = [r.id for r in splits.get(s, [])]
-        if got != ids: raise ValueError(f"split {s!r} differs from the manifest (seed {manifest['seed']}, versions {manifest['versions']}); first ids {got[:3]} vs {ids[:3]}")
+        if got != ids: raise ValueError(f"split {s!r} differs from the manifest (seed {manifest['seed']}, "
+                                        f"versions {manifest['versions']}); first ids {got[:3]} vs {ids[:3]}")

@@ -6,21 +6,44 @@ Docs: https://medkd.github.io/medkd/sft.html.md"""
 
 # %% ../nbs/05_sft.ipynb #c003
 from __future__ import annotations
-import dataclasses, json, logging, os
-from dataclasses import dataclass, field
+import dataclasses, logging
+from dataclasses import dataclass
 from pathlib import Path
-import yaml
+from typing import Literal
 from fastcore.script import call_parse
-from .core import SFTRecord, get_settings, read_records, write_json, smollm2_gguf, THINK_OPEN, THINK_CLOSE
+from .core import (SFTRecord, get_settings, read_records, write_json, smollm2_gguf, cached_dir, load_yaml,
+                        typed_fields, THINK_OPEN, THINK_CLOSE)
 
-log = logging.getLogger(__name__)
+_log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['log', 'set_chat_stop_tokens', 'check_stop_tokens', 'prepare_student', 'load_tokenizer', 'load_model',
-           'check_tokenizer', 'tokenize_record', 'build_dataset', 'SFTRecipe', 'load_recipe', 'lora_config',
-           'sft_config', 'train', 'expected_adapter_shapes', 'check_adapter', 'main']
+__all__ = ['check_stop_tokens', 'set_chat_stop_tokens', 'prepare_student', 'load_tokenizer', 'load_model', 'check_pad_token',
+           'check_template_keeps_think', 'check_prompt_prefix', 'check_tokenizer', 'chat_texts', 'tokenize_record',
+           'check_labels', 'build_dataset', 'SpeedSwitches', 'SFTRecipe', 'resolve_paths', 'load_recipe',
+           'expected_adapter_shapes', 'check_adapter', 'lora_config', 'sft_config', 'load_student', 'save_adapter',
+           'train', 'main']
 
 # %% ../nbs/05_sft.ipynb #c006
+def check_stop_tokens(generation_config, # a transformers `GenerationConfig`
+                      tok,               # the student's tokenizer
+                     ):
+    "Raise `ValueError` unless `<|im_end|>` is among the generation config's end tokens (C12)."
+    e = generation_config.eos_token_id
+    if tok.convert_tokens_to_ids('<|im_end|>') not in (e if isinstance(e, list) else [e]):
+        raise ValueError(f'generation_config.eos_token_id={e} lacks <|im_end|>: '
+                         'generation would run on into invented turns (C12)')
+
+# %% ../nbs/05_sft.ipynb #c010
+def set_chat_stop_tokens(model, # a causal LM (its `generation_config` and `config` are changed)
+                         tok,   # the student's tokenizer
+                        ):
+    "List `<|im_end|>` (then eos and `<|endoftext|>`) as end tokens and the tokenizer's pad as pad (C12)."
+    vocab = tok.get_vocab()
+    eos = [vocab['<|im_end|>'], tok.eos_token_id] + [vocab[t] for t in ('<|endoftext|>',) if t in vocab]
+    model.generation_config.eos_token_id = list(dict.fromkeys(i for i in eos if i is not None))
+    model.generation_config.pad_token_id = model.config.pad_token_id = tok.pad_token_id
+
+# %% ../nbs/05_sft.ipynb #c014
 def _convert_smollm2(dest:Path):
     import torch
     from transformers import AutoTokenizer, AutoModelForCausalLM
@@ -33,30 +56,19 @@ def _convert_smollm2(dest:Path):
     if hasattr(model.config, 'quantization_config'): del model.config.quantization_config
     tok.pad_token = '<|endoftext|>'
     set_chat_stop_tokens(model, tok)
-    model.save_pretrained(dest); tok.save_pretrained(dest)
+    model.save_pretrained(dest)
+    tok.save_pretrained(dest)
 
-def set_chat_stop_tokens(model, tok):
-    "Make pad `<|endoftext|>`-like and list `<|im_end|>` (and eos) as end tokens in `model.generation_config` (C12)."
-    im_end = tok.convert_tokens_to_ids('<|im_end|>')
-    eos = [im_end] + [i for i in [tok.eos_token_id, tok.convert_tokens_to_ids('<|endoftext|>')] if i is not None and i != im_end and i != tok.unk_token_id]
-    model.generation_config.eos_token_id = list(dict.fromkeys(eos))
-    model.generation_config.pad_token_id = model.config.pad_token_id = tok.pad_token_id
-
-def check_stop_tokens(generation_config, tok):
-    "Raise `ValueError` unless `<|im_end|>` is among the generation config's end tokens (C12: a base model's config stops only at `<|endoftext|>`)."
-    e = generation_config.eos_token_id
-    if tok.convert_tokens_to_ids('<|im_end|>') not in (e if isinstance(e, list) else [e]):
-        raise ValueError(f'generation_config.eos_token_id={e} lacks <|im_end|>: generation would run on into invented turns (C12)')
-
-def prepare_student(name:str|None=None) -> str:
-    "A hub id or folder for `from_pretrained`: `name` as is; `'smollm2'`: the converted embedded model; `'tiny-qwen2'`: the test model."
-    from medkd.testing import _cached_dir, tiny_qwen2_dir
+# %% ../nbs/05_sft.ipynb #c015
+def prepare_student(name:str|None=None, # hub id, local folder, or 'smollm2'; None: settings.ini's student_model
+                   ) -> str:
+    "A hub id or folder for `from_pretrained`: `name` as is, or for `'smollm2'` the converted embedded model."
     name = name or get_settings().student_model
-    if name == 'tiny-qwen2': return str(tiny_qwen2_dir())
-    return str(_cached_dir('smollm2-135m-instruct', _convert_smollm2)) if name == 'smollm2' else name
+    return str(cached_dir('smollm2-135m-instruct', _convert_smollm2)) if name == 'smollm2' else name
 
-# %% ../nbs/05_sft.ipynb #c009
-def load_tokenizer(path:str):
+# %% ../nbs/05_sft.ipynb #c019
+def load_tokenizer(path:str, # hub id or local folder
+                  ):
     "The student's tokenizer, checked by `check_tokenizer`; padding on the right for training."
     from transformers import AutoTokenizer
     tok = AutoTokenizer.from_pretrained(path)
@@ -65,66 +77,124 @@ def load_tokenizer(path:str):
     check_tokenizer(tok)
     return tok
 
-def load_model(path:str, dtype='float32', **kw):
-    "A causal LM in `dtype` (a name such as 'bfloat16'), with `<|im_end|>` among its end tokens."
+# %% ../nbs/05_sft.ipynb #c021
+def load_model(path:str,               # hub id or local folder
+               dtype='float32',        # a torch dtype or its name, such as 'bfloat16'
+               attn_implementation:str|None=None, # None: transformers' default (sdpa)
+               **kw):                  # more `from_pretrained` arguments
+    "A causal LM from `path` in `dtype` with the given attention implementation."
     import torch
     from transformers import AutoModelForCausalLM
-    return AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, dtype) if isinstance(dtype, str) else dtype, **kw)
+    dtype = getattr(torch, dtype) if isinstance(dtype, str) else dtype
+    return AutoModelForCausalLM.from_pretrained(path, dtype=dtype, attn_implementation=attn_implementation, **kw)
 
-# %% ../nbs/05_sft.ipynb #c011
+# %% ../nbs/05_sft.ipynb #c026
+def check_pad_token(tok, # the student's tokenizer
+                   ):
+    "Raise `ValueError` if the tokenizer has no `<|im_end|>` or pads with it (C10)."
+    im_end = tok.convert_tokens_to_ids('<|im_end|>')
+    if im_end is None or im_end == tok.unk_token_id:
+        raise ValueError('tokenizer has no <|im_end|>: medkd trains ChatML templates')
+    if tok.pad_token_id == im_end:
+        raise ValueError('pad token is <|im_end|>: the collator would mask the end of every answer (C10)')
+
+# %% ../nbs/05_sft.ipynb #c029
 _probe = [dict(role='system', content='你是一名临床诊断助手。'), dict(role='user', content='突发胸骨后压榨性疼痛2小时，心电图ST段抬高。'),
           dict(role='assistant', content='<think>\n持续胸痛＋ST段抬高，符合急性心肌梗死表现。\n</think>\n\n急性ST段抬高型心肌梗死')]
 
-def check_tokenizer(tok):
-    "Raise `ValueError` if pad == `<|im_end|>`, the template strips `<think>`, or prompt and training renders disagree."
-    im_end = tok.convert_tokens_to_ids('<|im_end|>')
-    if im_end is None or im_end == tok.unk_token_id: raise ValueError('tokenizer has no <|im_end|>: medkd trains ChatML templates')
-    if tok.pad_token_id == im_end: raise ValueError('pad token is <|im_end|>: the collator would mask the end of every answer (C10)')
+def check_template_keeps_think(tok, # the student's tokenizer
+                              ):
+    "Raise `ValueError` if the chat template drops the `<think>` rationale from assistant turns (C15)."
     full = tok.apply_chat_template(_probe, tokenize=False)
     if '持续胸痛＋ST段抬高' not in full or full.count(THINK_OPEN) != 1 or full.count(THINK_CLOSE) != 1:
         raise ValueError('the chat template drops the <think> rationale from assistant turns (C15)')
-    prefix = tok.apply_chat_template(_probe[:2], tokenize=False, add_generation_prompt=True)
-    if not full.startswith(prefix): raise ValueError('the training render does not start with the inference prompt (C16)')
 
-# %% ../nbs/05_sft.ipynb #c016
-def tokenize_record(r:SFTRecord, tok, max_length:int|None=None) -> dict|None:
-    "`{input_ids, labels, attention_mask}` for `r`, or None if longer than `max_length` tokens (see above)."
+# %% ../nbs/05_sft.ipynb #c033
+def check_prompt_prefix(tok, # the student's tokenizer
+                       ):
+    "Raise `ValueError` if the training render does not start with the inference prompt (C16)."
+    prefix = tok.apply_chat_template(_probe[:2], tokenize=False, add_generation_prompt=True)
+    if not tok.apply_chat_template(_probe, tokenize=False).startswith(prefix):
+        raise ValueError('the training render does not start with the inference prompt (C16)')
+
+# %% ../nbs/05_sft.ipynb #c038
+def check_tokenizer(tok, # the student's tokenizer
+                   ):
+    "Raise `ValueError` if pad is `<|im_end|>` (C10), the template strips `<think>` (C15) or renders disagree (C16)."
+    check_pad_token(tok)
+    check_template_keeps_think(tok)
+    check_prompt_prefix(tok)
+
+# %% ../nbs/05_sft.ipynb #c041
+def chat_texts(r:SFTRecord, # the record
+               tok,         # the student's tokenizer
+              ) -> tuple[str,str]:
+    "`(prompt, completion)`: the inference prompt of `r` and what its training render adds after it."
     prompt = tok.apply_chat_template(r.messages(with_answer=False), tokenize=False, add_generation_prompt=True)
     full = tok.apply_chat_template(r.messages(), tokenize=False)
-    if not full.startswith(prompt): raise ValueError(f'record {r.id}: training render does not start with the inference prompt (C16)')
-    im_end = '<|im_end|>'
+    if not full.startswith(prompt):
+        raise ValueError(f'record {r.id}: training render does not start with the inference prompt (C16)')
     completion = full[len(prompt):]
-    if not completion.startswith(r.output) or im_end not in completion[len(r.output):]:
+    if not completion.startswith(r.output) or '<|im_end|>' not in completion[len(r.output):]:
         raise ValueError(f'record {r.id}: the chat template changed the assistant text (C15)')
-    body = completion[:completion.index(im_end, len(r.output)) + len(im_end)]
-    p_ids = tok(prompt, add_special_tokens=False).input_ids
-    b_ids = tok(body, add_special_tokens=False).input_ids
-    t_ids = tok(completion[len(body):], add_special_tokens=False).input_ids
+    return prompt, completion
+
+# %% ../nbs/05_sft.ipynb #c044
+def tokenize_record(r:SFTRecord,           # the record
+                    tok,                   # the student's tokenizer
+                    max_length:int|None=None, # longer examples give None
+                   ) -> dict|None:
+    "`{input_ids, labels, attention_mask}` for `r`, labels on the answer and its `<|im_end|>` only; None if too long."
+    prompt, completion = chat_texts(r, tok)
+    end = completion.index('<|im_end|>', len(r.output)) + len('<|im_end|>')
+    parts = (prompt, completion[:end], completion[end:])   # prompt, answer + <|im_end|>, trailing newline
+    p_ids, b_ids, t_ids = (tok(t, add_special_tokens=False).input_ids for t in parts)
     ids = p_ids + b_ids + t_ids
     if max_length and len(ids) > max_length: return None
     labels = [-100]*len(p_ids) + b_ids + [-100]*len(t_ids)
     return dict(input_ids=ids, labels=labels, attention_mask=[1]*len(ids))
 
-# %% ../nbs/05_sft.ipynb #c026
-def build_dataset(records:list[SFTRecord], tok, max_length:int|None=None):
-    "Tokenized `datasets.Dataset` (see `tokenize_record`); raises if any example is fully masked or lacks a labelled `<|im_end|>`."
+# %% ../nbs/05_sft.ipynb #c058
+def check_labels(ex:dict,    # a tokenized example with `labels`
+                 im_end:int, # the id of `<|im_end|>`
+                ):
+    "Raise `ValueError` if `ex` has no labelled token (C13/C14) or its last labelled token is not `im_end` (C11)."
+    labelled = [l for l in ex['labels'] if l != -100]
+    if not labelled: raise ValueError('a training example has no labelled token (C13/C14)')
+    if labelled[-1] != im_end: raise ValueError('a training example does not end its labels with <|im_end|> (C11)')
+
+# %% ../nbs/05_sft.ipynb #c062
+def build_dataset(records:list[SFTRecord], # the split to train or validate on
+                  tok,                     # the student's tokenizer
+                  max_length:int|None=None, # longer examples are dropped and counted
+                 ):
+    "Tokenized `datasets.Dataset` (see `tokenize_record`), every example checked by `check_labels`."
     from datasets import Dataset
-    im_end = tok.convert_tokens_to_ids('<|im_end|>')
     rows = [tokenize_record(r, tok, max_length) for r in records]
     kept = [x for x in rows if x is not None]
-    if len(kept) < len(rows): log.warning('dropped %d over-long sample(s) of %d (max_length=%s)', len(rows) - len(kept), len(rows), max_length)
-    for x in kept:
-        lab = [l for l in x['labels'] if l != -100]
-        if not lab: raise ValueError('a training example has no labelled token (C13/C14)')
-        if lab[-1] != im_end: raise ValueError('a training example does not end its labels with <|im_end|> (C11)')
+    if len(kept) < len(rows):
+        _log.warning('dropped %d over-long sample(s) of %d (max_length=%s)', len(rows)-len(kept), len(rows), max_length)
     if not kept: raise ValueError(f'no training example fits max_length={max_length}')
+    for x in kept: check_labels(x, tok.convert_tokens_to_ids('<|im_end|>'))
     return Dataset.from_list(kept)
 
-# %% ../nbs/05_sft.ipynb #c031
+# %% ../nbs/05_sft.ipynb #c080
 @dataclass
-class SFTRecipe:
-    "One SFT run. Paths are relative to the recipe file's folder unless absolute."
-    model: str = 'smollm2'                 # hub id, local folder, or 'smollm2'
+class SpeedSwitches:
+    "Switches for training speed, passed through to `from_pretrained` and trl's `SFTConfig`."
+    dtype: Literal['float32', 'bfloat16', 'float16'] = 'float32'   # 'bfloat16' on GPUs
+    attn_implementation: Literal['sdpa', 'eager', 'flex_attention', 'flash_attention_2'] = 'sdpa'
+    packing: bool = False                  # padding-free packing; samples kept apart by position_ids (C26)
+    gradient_checkpointing: bool = False   # saves activation memory, costs ~2x time; only where memory needs it
+    use_liger_kernel: bool = False         # Liger's fused Triton kernels (GPU only)
+    torch_compile: bool = False            # torch.compile the model
+    deepspeed: str|None = None             # a DeepSpeed JSON (configs/ds_zero2.json, ds_zero3.json)
+
+# %% ../nbs/05_sft.ipynb #c082
+@dataclass
+class SFTRecipe(SpeedSwitches):
+    "One SFT run: model, data, LoRA and optimiser settings, and the `SpeedSwitches`."
+    model: str = 'smollm2'                 # hub id, local folder ('./…', '../…' or absolute), or 'smollm2'
     train_file: str = 'runs/demo/data/train.jsonl'
     eval_file: str|None = None             # validation split (never the test split)
     output_dir: str = 'runs/demo/sft'
@@ -140,110 +210,149 @@ class SFTRecipe:
     per_device_train_batch_size: int = 2
     gradient_accumulation_steps: int = 1
     max_length: int = 2048
-    dtype: str = 'float32'                 # 'bfloat16' on GPUs
-    gradient_checkpointing: bool = False   # trl turns it on by default; it only slows small models
-    packing: bool = False                  # padding-free packing (forces use_cache=False, C26)
     logging_steps: int = 5
     save_steps: int = 200
-    eval_steps: int | None = None
-    deepspeed: str | None = None           # a DeepSpeed JSON (configs/ds_zero2.json, ds_zero3.json)
-    seed: int | None = None                # None: settings.ini's seed
+    eval_steps: int|None = None
+    seed: int|None = None                  # None: settings.ini's seed
     report_to: str = 'none'
 
-# %% ../nbs/05_sft.ipynb #c032
-def load_recipe(path:str|Path, **overrides) -> SFTRecipe:
-    "Read a YAML recipe; unknown keys are an error naming the file and key. Relative paths in the file resolve against the file, those in `overrides` against the working directory."
+# %% ../nbs/05_sft.ipynb #c084
+_path_keys = ('train_file', 'eval_file', 'output_dir', 'deepspeed')
+
+def resolve_paths(d:dict,     # recipe keys and values
+                  root:Path,  # the folder relative paths start from
+                 ) -> dict:
+    "A copy of `d` with relative paths (and a `model` starting with './' or '../') made absolute against `root`."
+    d = dict(d)
+    for k in _path_keys + ('model',):
+        v = d.get(k)
+        if not isinstance(v, str) or not v or Path(v).is_absolute(): continue
+        if k != 'model' or v.startswith(('./', '../')): d[k] = str((Path(root)/v).resolve())
+    return d
+
+# %% ../nbs/05_sft.ipynb #c088
+def load_recipe(path:str|Path, # a YAML recipe
+                **overrides):  # recipe keys to replace, e.g. `max_steps=3`
+    "The `SFTRecipe` of a YAML file, every value checked: an unknown key or wrong type names the file and key."
     path = Path(path)
-    d = yaml.safe_load(path.read_text(encoding='utf-8')) or {}
-    names = {f.name for f in dataclasses.fields(SFTRecipe)}
-    for k in list(d) + list(overrides):
-        if k not in names: raise ValueError(f'{path}: unknown recipe key {k!r}')
-    for src, root in ((d, path.parent), (overrides, Path.cwd())):
-        for k in ('train_file', 'eval_file', 'output_dir', 'deepspeed'):
-            if src.get(k) and not Path(src[k]).is_absolute(): src[k] = str((root/src[k]).resolve())
-    return SFTRecipe(**{**d, **overrides})
+    typed_fields(SFTRecipe, overrides, 'load_recipe overrides')
+    d = {**resolve_paths(load_yaml(path) or {}, path.parent), **resolve_paths(overrides, Path.cwd())}
+    return typed_fields(SFTRecipe, d, path)
 
-# %% ../nbs/05_sft.ipynb #c035
-def lora_config(r:SFTRecipe):
-    "peft `LoraConfig` for a causal LM: rank `r.lora_r`, alpha `r.lora_alpha`, on `r.target_modules` (default all linear layers)."
-    from peft import LoraConfig
-    return LoraConfig(r=r.lora_r, lora_alpha=r.lora_alpha, lora_dropout=r.lora_dropout, target_modules=r.target_modules, task_type='CAUSAL_LM')
-
-def sft_config(r:SFTRecipe, has_eval:bool):
-    "trl `SFTConfig` from the recipe (assistant labels are pre-built, so no template matching and no `assistant_only_loss`)."
-    from trl import SFTConfig
-    seed = get_settings().seed if r.seed is None else r.seed
-    return SFTConfig(output_dir=r.output_dir, learning_rate=r.learning_rate, lr_scheduler_type=r.lr_scheduler_type, warmup_steps=r.warmup_steps,
-        num_train_epochs=r.num_train_epochs, max_steps=r.max_steps, per_device_train_batch_size=r.per_device_train_batch_size,
-        per_device_eval_batch_size=r.per_device_train_batch_size, gradient_accumulation_steps=r.gradient_accumulation_steps,
-        gradient_checkpointing=r.gradient_checkpointing, max_length=None, padding_free=r.packing, logging_steps=r.logging_steps,
-        save_steps=r.save_steps, eval_strategy='steps' if has_eval else 'no', eval_steps=r.eval_steps or r.save_steps,
-        bf16=r.dtype == 'bfloat16', deepspeed=r.deepspeed, seed=seed, data_seed=seed, report_to=r.report_to,
-        dataset_num_proc=None, save_total_limit=2, disable_tqdm=False, use_cpu=not _has_cuda(),
-        include_num_input_tokens_seen='non_padding')  # tokens/s in the logs, for throughput comparisons
-
-def _has_cuda():
-    import torch
-    return torch.cuda.is_available()
-
-# %% ../nbs/05_sft.ipynb #c036
-def train(r:SFTRecipe, callbacks=None) -> Path:
-    "Run LoRA SFT; returns the adapter folder `output_dir/adapter` (adapter, tokenizer, `log_history.json`)."
-    from trl import SFTTrainer
-    import torch
-    path = prepare_student(r.model)
-    args = sft_config(r, bool(r.eval_file))   # before the model: under ZeRO-3 this makes from_pretrained load it sharded
-    tok = load_tokenizer(path)
-    model = load_model(path, r.dtype)
-    set_chat_stop_tokens(model, tok)
-    model.config.use_cache = False   # C26: a cache disables the packed (block-diagonal) mask
-    train_ds = build_dataset(read_records(r.train_file), tok, r.max_length)
-    eval_ds = build_dataset(read_records(r.eval_file), tok, r.max_length) if r.eval_file else None
-    trainer = SFTTrainer(model=model, args=args, train_dataset=train_ds, eval_dataset=eval_ds,
-                         processing_class=tok, peft_config=lora_config(r), callbacks=callbacks)
-    trainer.train()
-    out = Path(r.output_dir)/'adapter'
-    trainer.save_model(str(out))
-    if trainer.is_world_process_zero():
-        tok.save_pretrained(out)
-        write_json(out/'log_history.json', trainer.state.log_history)
-        write_json(out/'recipe.json', dataclasses.asdict(r))
-        check_adapter(out, expected_adapter_shapes(model.config, lora_config(r)))
-    return out
-
-# %% ../nbs/05_sft.ipynb #c038
-def expected_adapter_shapes(config, lora) -> dict[str, tuple]:
-    "Keys and shapes of the tensors a LoRA `lora` on a model of `config` saves (model built on the meta device: no memory, no weights)."
+# %% ../nbs/05_sft.ipynb #c102
+def expected_adapter_shapes(config, # the base model's transformers config
+                            lora,   # the peft `LoraConfig`
+                           ) -> dict[str, tuple]:
+    "Keys and shapes of the tensors a LoRA `lora` on a model of `config` saves."
     import copy, torch
     from transformers import AutoModelForCausalLM
     from peft import get_peft_model, get_peft_model_state_dict
     with torch.device('meta'): m = AutoModelForCausalLM.from_config(config)
     return {k: tuple(v.shape) for k, v in get_peft_model_state_dict(get_peft_model(m, copy.deepcopy(lora))).items()}
 
-def check_adapter(adapter_dir:str|Path, expected:dict|None=None) -> dict:
-    "Shapes of the LoRA tensors in `adapter_dir`; `ValueError` if none, any is empty, every `lora_B` is zero, or keys/shapes differ from `expected`."
-    from safetensors import safe_open
+# %% ../nbs/05_sft.ipynb #c107
+def check_adapter(adapter_dir:str|Path,    # folder with `adapter_model.safetensors`
+                  expected:dict|None=None, # from `expected_adapter_shapes`
+                 ) -> dict:
+    "Shapes of the LoRA tensors in `adapter_dir`; `ValueError` if none, one empty, all `lora_B` zero, or unexpected."
+    from safetensors.torch import load_file
     f = Path(adapter_dir)/'adapter_model.safetensors'
     if not f.exists(): raise ValueError(f'{f}: no adapter file')
-    shapes, nonzero_b = {}, False
-    with safe_open(str(f), 'pt') as st:
-        for k in st.keys():
-            t = st.get_tensor(k); shapes[k] = tuple(t.shape)
-            if t.numel() == 0: raise ValueError(f'{f}: tensor {k} is empty (ZeRO-3 saved without gathering? C22)')
-            if 'lora_B' in k and bool(t.abs().sum() > 0): nonzero_b = True
+    tensors = load_file(str(f))
+    shapes = {k: tuple(t.shape) for k, t in tensors.items()}
+    empty = [k for k, t in tensors.items() if t.numel() == 0]
+    if empty: raise ValueError(f'{f}: tensor {empty[0]} is empty (ZeRO-3 saved without gathering? C22)')
     if not any('lora_A' in k for k in shapes): raise ValueError(f'{f}: no LoRA tensors ({f.stat().st_size} bytes; C22)')
-    if not nonzero_b: raise ValueError(f'{f}: every lora_B is zero: the adapter is the base model')
+    if not any(bool(t.abs().sum() > 0) for k, t in tensors.items() if 'lora_B' in k):
+        raise ValueError(f'{f}: every lora_B is zero: the adapter is the base model')
     if expected is not None and shapes != expected:
         bad = sorted(set(shapes) ^ set(expected)) or [k for k in expected if shapes[k] != expected[k]]
         raise ValueError(f'{f}: {len(shapes)} tensors, expected {len(expected)}; first mismatch {bad[0]!r} (C22)')
     return shapes
 
-# %% ../nbs/05_sft.ipynb #c047
+# %% ../nbs/05_sft.ipynb #c109
+def lora_config(recipe:SFTRecipe, # the run
+               ):
+    "peft `LoraConfig` for a causal LM: rank `lora_r`, alpha `lora_alpha`, on `target_modules` (default all linear)."
+    from peft import LoraConfig
+    return LoraConfig(r=recipe.lora_r, lora_alpha=recipe.lora_alpha, lora_dropout=recipe.lora_dropout,
+                      target_modules=recipe.target_modules, task_type='CAUSAL_LM')
+
+# %% ../nbs/05_sft.ipynb #c111
+def sft_config(recipe:SFTRecipe, # the run
+               has_eval:bool,    # whether there is a validation split
+               progress:bool=True, # tqdm bars and printed logs; False for notebooks and tests
+              ):
+    "trl `SFTConfig` from the recipe; the speed switches pass straight through."
+    from trl import SFTConfig
+    r, seed = recipe, get_settings().seed if recipe.seed is None else recipe.seed
+    return SFTConfig(output_dir=r.output_dir, learning_rate=r.learning_rate, lr_scheduler_type=r.lr_scheduler_type,
+        warmup_steps=r.warmup_steps, num_train_epochs=r.num_train_epochs, max_steps=r.max_steps,
+        per_device_train_batch_size=r.per_device_train_batch_size,
+        per_device_eval_batch_size=r.per_device_train_batch_size,
+        gradient_accumulation_steps=r.gradient_accumulation_steps, activation_checkpointing=r.gradient_checkpointing,
+        padding_free=r.packing, use_liger_kernel=r.use_liger_kernel, torch_compile=r.torch_compile, max_length=None,
+        logging_steps=r.logging_steps, save_steps=r.save_steps, eval_strategy='steps' if has_eval else 'no',
+        eval_steps=r.eval_steps or r.save_steps, bf16=r.dtype == 'bfloat16', fp16=r.dtype == 'float16',
+        deepspeed=r.deepspeed,
+        seed=seed, data_seed=seed, report_to=r.report_to, dataset_num_proc=None, save_total_limit=2,
+        disable_tqdm=not progress, use_cpu=not _has_cuda(),
+        include_num_input_tokens_seen='non_padding')  # tokens/s in the logs, for throughput comparisons
+
+def _has_cuda():
+    import torch
+    return torch.cuda.is_available()
+
+# %% ../nbs/05_sft.ipynb #c115
+def load_student(recipe:SFTRecipe, # the run
+                ) -> tuple:
+    "`(model, tokenizer)` of the recipe's student, checked, with `<|im_end|>` as end token and `use_cache=False` (C26)."
+    path = prepare_student(recipe.model)
+    tok = load_tokenizer(path)
+    model = load_model(path, recipe.dtype, attn_implementation=recipe.attn_implementation)
+    set_chat_stop_tokens(model, tok)
+    model.config.use_cache = False   # C26: a cache disables the packed (block-diagonal) mask
+    return model, tok
+
+# %% ../nbs/05_sft.ipynb #c118
+def save_adapter(trainer,          # a trained `SFTTrainer`
+                 recipe:SFTRecipe, # the run
+                ) -> Path:
+    "Save adapter, tokenizer, `log_history.json` and `recipe.json` to `output_dir/adapter` and check the adapter (C22)."
+    out = Path(recipe.output_dir)/'adapter'
+    trainer.save_model(str(out))
+    if trainer.is_world_process_zero():
+        trainer.processing_class.save_pretrained(out)
+        write_json(out/'log_history.json', trainer.state.log_history)
+        write_json(out/'recipe.json', dataclasses.asdict(recipe))
+        check_adapter(out, expected_adapter_shapes(trainer.model.config, lora_config(recipe)))
+    return out
+
+# %% ../nbs/05_sft.ipynb #c120
+def train(recipe:SFTRecipe,  # the run
+          callbacks=None,    # more `TrainerCallback`s
+          progress:bool=True, # tqdm bars and printed logs; False: silent (notebooks, tests)
+         ) -> Path:
+    "Run LoRA SFT; returns the adapter folder `output_dir/adapter` (adapter, tokenizer, `log_history.json`)."
+    from trl import SFTTrainer
+    from transformers import PrinterCallback
+    args = sft_config(recipe, bool(recipe.eval_file), progress)
+    model, tok = load_student(recipe)
+    train_ds = build_dataset(read_records(recipe.train_file), tok, recipe.max_length)
+    eval_ds = build_dataset(read_records(recipe.eval_file), tok, recipe.max_length) if recipe.eval_file else None
+    trainer = SFTTrainer(model=model, args=args, train_dataset=train_ds, eval_dataset=eval_ds,
+                         processing_class=tok, peft_config=lora_config(recipe), callbacks=callbacks)
+    if not progress: trainer.remove_callback(PrinterCallback)
+    trainer.train()
+    return save_adapter(trainer, recipe)
+
+# %% ../nbs/05_sft.ipynb #c131
 @call_parse
 def main(recipe:str,             # path of a YAML recipe
+         model:str=None,         # override the recipe's model (hub id or local folder)
          max_steps:int=None,     # override the recipe's max_steps
          train_file:str=None,    # override the recipe's train_file
          output_dir:str=None):   # override the recipe's output_dir
     "Train the LoRA adapter described by `recipe`."
-    over = {k: v for k, v in dict(max_steps=max_steps, train_file=train_file, output_dir=output_dir).items() if v is not None}
-    print(train(load_recipe(recipe, **over)))
+    given = dict(model=model, max_steps=max_steps, train_file=train_file, output_dir=output_dir)
+    print(train(load_recipe(recipe, **{k: v for k, v in given.items() if v is not None})))

@@ -10,14 +10,27 @@ __all__ = ['SftMetric']
 # %% ../nbs/06a_sft_metric.ipynb #c003
 import datasets
 import evaluate
+from fastcore.basics import patch
 
-# %% ../nbs/06a_sft_metric.ipynb #c004
+# %% ../nbs/06a_sft_metric.ipynb #c006
 class SftMetric(evaluate.Metric):
     "Mean `rouge-1`, `rouge-2`, `rouge-l`, `bleu-4` (×100) of `predictions` against `references` (lists of strings)."
-    def _info(self):
-        return evaluate.MetricInfo(description="LLaMA-Factory predict_bleu-4 / predict_rouge-1/2/l (src/llamafactory/train/sft/metric.py).",
-            citation='', inputs_description='predictions, references: lists of strings',
-            features=datasets.Features({'predictions': datasets.Value('string'), 'references': datasets.Value('string')}))
-    def _compute(self, predictions, references):
-        from medkd.evaluate import similarity_scores, mean_scores
-        return mean_scores(similarity_scores(predictions, references))
+
+# %% ../nbs/06a_sft_metric.ipynb #c008
+@patch
+def _info(self:SftMetric):
+    "Description, source and input features of the metric."
+    return evaluate.MetricInfo(
+        description="LLaMA-Factory predict_bleu-4 / predict_rouge-1/2/l (src/llamafactory/train/sft/metric.py).",
+        citation='', inputs_description='predictions, references: lists of strings',
+        features=datasets.Features({'predictions': datasets.Value('string'), 'references': datasets.Value('string')}))
+
+# %% ../nbs/06a_sft_metric.ipynb #c010
+@patch
+def _compute(self:SftMetric,
+             predictions:list[str], # model outputs
+             references:list[str], # labels, one per prediction
+            ) -> dict[str, float]:
+    "Mean LLaMA-Factory scores of `predictions` against `references`."
+    from medkd.evaluation import similarity_scores, mean_scores
+    return mean_scores(similarity_scores(predictions, references))

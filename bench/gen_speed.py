@@ -1,0 +1,226 @@
+"""Generation speed on one GPU (issue 16): `medkd.generation.generate_ids` on 820 prompts of ~600 tokens, 512 new tokens
+each, on a Qwen2.5-7B-shaped model with random bf16 weights, side by side with the seed's one-prompt-at-a-time loop and
+today's padded batches; plus a teacher-forced agreement check of the static cache against a plain forward.
+
+Here (CPU): `python bench/gen_speed.py lengths` writes `bench/gen_lengths.json` (the demo test split's prompt lengths).
+There (GPU): `python bench/gen_speed.py run --out DIR` (see `--help`; bench/README.md has the recorded run)."""
+import argparse, json, math, os, sys, time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+LENGTHS = HERE/'gen_lengths.json'
+QWEN7B = dict(hidden_size=3584, intermediate_size=18944, num_hidden_layers=28, num_attention_heads=28,
+              num_key_value_heads=4, vocab_size=152064, max_position_embeddings=32768, rope_theta=1e6,
+              rms_norm_eps=1e-6, tie_word_embeddings=False, bos_token_id=151643, eos_token_id=151645,
+              pad_token_id=151643)
+TINY = dict(QWEN7B, hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+            num_key_value_heads=2)
+DEV = 'cuda'  # `--tiny` (a dry run of the whole script on a CPU) sets 'cpu' and the TINY shape
+
+def demo_lengths() -> list[int]:
+    "Prompt token lengths (Qwen2.5 tokenizer, chat template) of the demo pipeline's test split."
+    from medkd.core import get_settings
+    from medkd.merge import split_by_group
+    from medkd.pipeline import demo_records
+    from medkd.testing import qwen25_tokenizer
+    tok = qwen25_tokenizer()
+    test = split_by_group(demo_records(), val=0.03, test=0.1, seed=get_settings().seed)['test']
+    render = lambda r: tok.apply_chat_template(r.messages(with_answer=False), tokenize=False,
+                                               add_generation_prompt=True)
+    return [len(tok(render(r), add_special_tokens=False).input_ids) for r in test]
+
+def bench_lengths(n:int=820, mean:float=600., seed:int=0) -> list[int]:
+    "`n` lengths drawn from the demo test split's lengths, scaled to `mean`, jittered within one scale step."
+    import numpy as np
+    base = np.array(json.loads(LENGTHS.read_text())['demo_test_prompt_lengths'], float)
+    rng, scale = np.random.default_rng(seed), mean / base.mean()
+    return [int(round(x)) for x in rng.choice(base, n) * scale + rng.uniform(-scale / 2, scale / 2, n)]
+
+class StubTokenizer:
+    "What `generate_ids` reads of Qwen2.5's tokenizer: `<|im_end|>` 151645 (eos), `<|endoftext|>` 151643 (pad)."
+    eos_token_id, pad_token_id = 151645, 151643
+    def convert_tokens_to_ids(self, t): return {'<|im_end|>': 151645, '<|endoftext|>': 151643}[t]
+
+def random_qwen7b(seed:int=0, shape:dict=QWEN7B):
+    "A Qwen2.5-7B-shaped `Qwen2ForCausalLM` with random bf16 weights, built on the GPU (no download)."
+    import torch
+    from transformers import GenerationConfig, Qwen2Config, Qwen2ForCausalLM
+    torch.manual_seed(seed)
+    torch.set_default_dtype(torch.bfloat16 if DEV == 'cuda' else torch.float32)
+    try:
+        with torch.device(DEV): model = Qwen2ForCausalLM(Qwen2Config(**shape, attn_implementation='sdpa')).eval()
+    finally: torch.set_default_dtype(torch.float32)
+    model.generation_config = GenerationConfig(bos_token_id=151643, eos_token_id=[151645, 151643], pad_token_id=151643)
+    return model
+
+def random_prompts(lengths:list[int], seed:int=0) -> list[list[int]]:
+    "Random token ids (below the special tokens) of the given lengths."
+    import torch
+    g = torch.Generator().manual_seed(seed)
+    return [torch.randint(0, 151643, (n,), generator=g).tolist() for n in lengths]
+
+def hf_cached_logprobs(model, prompts, forced):
+    "The forced tokens' log-probabilities through transformers' own cache (DynamicCache), one step at a time."
+    import torch
+    from medkd.generation import left_pad
+    ids, mask = left_pad(prompts, 0)
+    ids, mask, f, out = ids.to(DEV), mask.to(DEV), torch.tensor(forced, device=DEV), []
+    pos = (mask.cumsum(-1) - 1).clamp(min=0)
+    with torch.no_grad():
+        r = model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True, logits_to_keep=1)
+        for t in range(f.shape[1]):
+            out.append(r.logits[:, -1].float().log_softmax(-1).gather(-1, f[:, t, None])[:, 0])
+            if t + 1 == f.shape[1]: break
+            mask, pos = torch.cat([mask, mask[:, -1:]], 1), pos[:, -1:] + 1
+            r = model(input_ids=f[:, t, None], attention_mask=mask, position_ids=pos, past_key_values=r.past_key_values,
+                      use_cache=True)
+    return torch.stack(out, 1)
+
+TOLERANCE = dict(max_abs=0.1, mean_abs=0.01)
+
+def agreement(model, n:int=16, steps:int=64, seed:int=1) -> dict:
+    "Per-step log-probabilities of `n` teacher-forced sequences of `steps` tokens: static cache vs one forward."
+    import torch
+    from medkd.generation import cached_logprobs, plain_logprobs
+    prompts = random_prompts(bench_lengths(n, seed=seed), seed=seed)
+    forced = random_prompts([steps] * n, seed=seed + 1)
+    ref = plain_logprobs(model, prompts, forced)
+    gaps = dict(static=(cached_logprobs(model, prompts, forced) - ref).abs(),
+                transformers_cache=(hf_cached_logprobs(model, prompts, forced) - ref).abs())
+    res = {k: dict(max_abs=round(g.max().item(), 4), mean_abs=round(g.mean().item(), 5)) for k, g in gaps.items()}
+    ok = res['static']['max_abs'] <= TOLERANCE['max_abs'] and res['static']['mean_abs'] <= TOLERANCE['mean_abs']
+    return dict(sequences=n, steps=steps, logprob_mean=round(ref.mean().item(), 3), gap=res, tolerance=TOLERANCE, ok=ok)
+
+def timed(fn):
+    "`(result, seconds)` of `fn()`, the GPU synchronised on both ends."
+    import torch
+    sync = torch.cuda.synchronize if DEV == 'cuda' else (lambda: None)
+    sync()
+    t = time.perf_counter()
+    r = fn()
+    sync()
+    return r, time.perf_counter() - t
+
+def one_at_a_time(model, tok, prompts, new_tokens:int, probe_tokens:int) -> dict:
+    "The seed's loop: `model.generate` one prompt at a time; timed with 1 and `probe_tokens` new tokens per prompt."
+    import torch
+    from medkd.generation import stop_ids
+    stops = stop_ids(tok, model)
+    def run(k):
+        with torch.no_grad():
+            for p in prompts:
+                model.generate(input_ids=torch.tensor([p], device=DEV), max_new_tokens=k, min_new_tokens=k,
+                               do_sample=False, eos_token_id=stops, pad_token_id=tok.pad_token_id)
+    run(2)  # warm-up
+    t1, tk = timed(lambda: run(1))[1], timed(lambda: run(probe_tokens))[1]
+    est = t1 + (tk - t1) * (new_tokens - 1) / max(probe_tokens - 1, 1)
+    return dict(prompts=len(prompts), probe_new_tokens=probe_tokens, seconds_1_token=round(t1, 2),
+                seconds_probe=round(tk, 2), seconds_est=round(est, 1), samples_per_s=round(len(prompts) / est, 4),
+                label=f'extrapolated: {len(prompts)} prompts timed at 1 and {probe_tokens} new tokens, '
+                      f'linear in tokens to {new_tokens}')
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    ap.add_argument('cmd', choices=['lengths', 'run'])
+    ap.add_argument('--out', default='bench/results', help='folder for gen_speed.json')
+    ap.add_argument('--n', type=int, default=820, help='prompts for the static backend')
+    ap.add_argument('--new-tokens', type=int, default=512)
+    ap.add_argument('--batch-sizes', default='410,820', help='static backend rows per bucket, each timed')
+    ap.add_argument('--padded-n', type=int, default=128, help="prompts for today's padded path (extrapolated to --n)")
+    ap.add_argument('--padded-batch', type=int, default=128)
+    ap.add_argument('--seq-n', type=int, default=32, help='prompts for the one-at-a-time loop (extrapolated)')
+    ap.add_argument('--seq-probe', type=int, default=64, help='new tokens per prompt timed in the one-at-a-time loop')
+    ap.add_argument('--no-matmul', dest='matmul_too', action='store_false',
+                    help="skip the extra static run with attention='matmul' (first batch size)")
+    ap.add_argument('--tiny', action='store_true', help='dry run on the CPU: a 2-layer model, same vocabulary')
+    a = ap.parse_args(argv)
+    global DEV
+    if a.tiny: DEV = 'cpu'
+    if a.cmd == 'lengths':
+        L = demo_lengths()
+        src = 'demo pipeline test split (split_by_group val=0.03 test=0.1 seed 42), Qwen2.5 chat template'
+        LENGTHS.write_text(json.dumps(dict(source=src, demo_test_prompt_lengths=L)) + '\n')
+        return print(f'{len(L)} prompts, mean {sum(L) / len(L):.1f} tokens -> {LENGTHS.name}')
+    run(a)
+
+def phase(res:dict, key:str, fn, save):
+    "Run one phase of the benchmark, keeping its result (or its error) under `res[key]`, and save."
+    try: res[key] = fn()
+    except Exception as e:
+        import traceback
+        traceback.print_exc()
+        res[key] = dict(error=repr(e)[:500])
+    print(key, res[key], flush=True)
+    save()
+
+def static_run(model, tok, prompts, a, bs:int, attention:str='sdpa') -> dict:
+    "One timed static-backend run over all prompts: `generate_ids` for the default attention, else `generate_static`."
+    import torch
+    from medkd.generation import generate_ids, generate_static, last_backend_info
+    if DEV == 'cuda': torch.cuda.reset_peak_memory_stats()
+    kw = dict(batch_size=bs, min_new_tokens=a.new_tokens)
+    fn = ((lambda: generate_ids(model, tok, prompts, a.new_tokens, backend='static', **kw)) if attention == 'sdpa' else
+          (lambda: generate_static(model, tok, prompts, a.new_tokens, attention=attention, **kw)))
+    outs, s = timed(fn)
+    assert all(len(o) == a.new_tokens for o in outs), 'a completion stopped early'
+    peak = round(torch.cuda.max_memory_allocated() / 2**30, 1) if DEV == 'cuda' else None
+    return dict(batch_size=bs, seconds=round(s, 2), samples_per_s=round(len(prompts) / s, 2),
+                new_tokens_per_s=round(len(prompts) * a.new_tokens / s), peak_gib=peak, info=last_backend_info())
+
+def padded_run(model, tok, prompts, sub, a) -> dict:
+    "Today's padded path on the subset `sub`, timed."
+    from medkd.generation import generate_ids
+    ps = [prompts[i] for i in sub]
+    _, s = timed(lambda: generate_ids(model, tok, ps, a.new_tokens, batch_size=a.padded_batch, backend='padded',
+                                      min_new_tokens=a.new_tokens))
+    return dict(prompts=len(sub), batch_size=a.padded_batch, seconds=round(s, 2), samples_per_s=round(len(sub) / s, 3),
+                label=f'measured on {len(sub)} of the {a.n} prompts (every {a.n // a.padded_n}th by length); '
+                      f'rate extrapolated to {a.n}')
+
+def summary(res:dict) -> dict:
+    "The best static rate, the baselines' rates and the ratios."
+    ok = [r for r in res.get('static', []) if 'samples_per_s' in r]
+    best = max(ok, key=lambda r: r['samples_per_s']) if ok else {}
+    rate = lambda k: res.get(k, {}).get('samples_per_s')
+    ratio = lambda k: round(best['samples_per_s'] / rate(k), 1) if best and rate(k) else None
+    return dict(static_samples_per_s=best.get('samples_per_s'), static_batch_size=best.get('batch_size'),
+                static_attention=best.get('info', {}).get('attention'), padded_samples_per_s=rate('padded'),
+                one_at_a_time_samples_per_s=rate('one_at_a_time'), ratio_vs_padded=ratio('padded'),
+                ratio_vs_one_at_a_time=ratio('one_at_a_time'),
+                goal_20_samples_per_s=bool(best) and best['samples_per_s'] >= 20)
+
+def run(a):
+    from medkd.generation import generate_ids, versions
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    res = dict(versions=versions(), args=vars(a))
+    save = lambda: (out/'gen_speed.json').write_text(json.dumps(res, indent=1) + '\n')
+    model, res['model_load_s'] = timed(lambda: random_qwen7b(shape=TINY if a.tiny else QWEN7B))
+    tok, lengths = StubTokenizer(), bench_lengths(a.n)
+    prompts = random_prompts(lengths)
+    res['prompts'] = dict(n=a.n, mean_len=round(sum(lengths) / a.n, 1), min_len=min(lengths), max_len=max(lengths))
+    print('model load', round(res['model_load_s'], 1), 's;', res['prompts'], flush=True)
+    phase(res, 'agreement', lambda: agreement(model), save)
+    phase(res, 'warmup', lambda: len(generate_ids(model, tok, prompts[:16], 8, batch_size=16, backend='static')), save)
+    runs = [(int(b), 'sdpa') for b in a.batch_sizes.split(',')]
+    runs += [(runs[0][0], 'matmul')] if a.matmul_too else []
+    for k, (bs, att) in enumerate(runs):
+        phase(res, f'static_{k}', lambda: static_run(model, tok, prompts, a, bs, att), save)
+    res['static'] = [res.pop(f'static_{k}') for k in range(len(runs))]
+    sub = sorted(range(a.n), key=lambda i: lengths[i])[::max(1, a.n // a.padded_n)][:a.padded_n]
+    phase(res, 'padded', lambda: padded_run(model, tok, prompts, sub, a), save)
+    seq = [prompts[i] for i in sub[:a.seq_n]]
+    phase(res, 'one_at_a_time', lambda: one_at_a_time(model, tok, seq, a.new_tokens, a.seq_probe), save)
+    res['summary'] = summary(res)
+    save()
+    print(f"\n{'path':44} {'samples/s':>10}")
+    for r in res['static']:
+        name = f"static cache ({r.get('info', {}).get('attention', '?').split(':')[0]}), batch {r.get('batch_size')}"
+        print(f"{name:44} {r.get('samples_per_s', r.get('error'))!s:>10}")
+    name = f'padded (today), batch {a.padded_batch}, subset'
+    print(f"{name:44} {res['padded'].get('samples_per_s')!s:>10}")
+    print(f"{'one at a time (extrapolated)':44} {res['one_at_a_time'].get('samples_per_s')!s:>10}")
+    print('summary', res['summary'])
+
+if __name__ == '__main__': main()
