@@ -10,7 +10,7 @@ changed, true Jaccard >= 0.8 checked per pair), and 1% edited copies of held-out
 slice's questions (planted before the build), half copies of test-split prompts (planted into the training split after
 the split, since they must copy records the split put in the test set). The token-length pass for the data card is
 timed apart (Qwen2.5's tokenizer)."""
-import argparse, json, random, re, sys, time
+import argparse, json, os, random, re, sys, time
 from collections import Counter
 from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,7 +55,7 @@ def separate(bg:list[SFTRecord], pool:list[str], rng:random.Random, limit:float=
     "Redraw one record of every pair with Jaccard >= `limit` (MinHash-LSH candidates, exact check) until none is left."
     redrawn = 0
     while True:
-        texts = [f'{r.prompt}\n{r.answer}' for r in bg]
+        texts = [C.dedupe_text(r) for r in bg]
         pairs = C.near_pairs(C.minhashes(texts), limit, similarity=C.exact_similarity(texts), margin=0.1)
         if not pairs: return bg, redrawn
         for _, j in pairs:
@@ -80,7 +80,7 @@ def plant(recs, rng, pool_chars, exam_q):
     for j, r in enumerate(rng.sample(recs, round(0.05 * n))):
         while True:
             q = edit(r.instruction, rng.randint(1, 3), pool_chars, rng)
-            if C.jaccard(C.shingles(f'{q}\n{r.answer}'), C.shingles(f'{r.prompt}\n{r.answer}')) >= 0.8: break
+            if C.jaccard(C.shingles(f'{q}\x1f{r.answer}'), C.shingles(C.dedupe_text(r))) >= 0.8: break
         out.append(SFTRecord(**{**r.to_dict(), 'id': f'near-{j}', 'instruction': q, 'meta': {'group': f'near-{j}'}}))
         truth['near'].append((r.id, f'near-{j}'))
     for j in range(round(0.005 * n)):
@@ -94,7 +94,7 @@ def plant(recs, rng, pool_chars, exam_q):
 def pairwise_near(recs, threshold=0.8) -> tuple[list, float]:
     "Plain all-pairs Jaccard on character 5-grams: `(pairs, seconds)`."
     t = time.perf_counter()
-    sh = [C.shingles(f'{r.prompt}\n{r.answer}') for r in recs]
+    sh = [C.shingles(C.dedupe_text(r)) for r in recs]
     pairs = [(i, j) for i in range(len(sh)) for j in range(i + 1, len(sh)) if C.jaccard(sh[i], sh[j]) >= threshold]
     return pairs, time.perf_counter() - t
 
@@ -154,13 +154,13 @@ def main(n:int, out:Path, slice_n:int):
 
     # background overlap check: the largest exact Jaccard among MinHash-LSH candidates down to 0.2
     t = time.perf_counter()
-    texts = [f'{r.prompt}\n{r.answer}' for r in bg]
+    texts = [C.dedupe_text(r) for r in bg]
     sim = C.exact_similarity(texts)
     cand = C.near_pairs(C.minhashes(texts), 0.2, similarity=lambda i, j: 1., margin=0.)
     max_j = max((sim(i, j) for i, j in cand), default=0.)
     t_bgcheck = time.perf_counter() - t
 
-    res = dict(records=len(recs), background=len(bg), planted={k: len(v) for k, v in truth.items()},
+    res = dict(load_average_1min_at_end=round(os.getloadavg()[0], 2), cores=os.cpu_count(), records=len(recs), background=len(bg), planted={k: len(v) for k, v in truth.items()},
                seconds=dict(times, total=total, token_lengths=t_tok, make_corpus=t_make, background_check=t_bgcheck),
                near_dup_recall=found(truth['near']) / len(truth['near']), exact_dup_recall=found(truth['exact']) / len(truth['exact']),
                dedupe_unplanted_removed=dup_fp / len(bg), contamination_recall=contam_found / max(1, len(copies_trainside)),

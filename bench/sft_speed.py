@@ -12,8 +12,10 @@ its `<|im_end|>` and none is truncated. Useful tokens = non-padding tokens of th
   python bench/sft_speed.py report OUT/sft_speed.json                 # the table again
 
 `all` runs each set-up in its own process (Liger patches modules globally; peak memory is per process):
-plain (padded batch 4, gradient checkpointing, SDPA: the usual tutorial), then medkd set-ups from SETUPS, skipping
-those that no longer fit the time budget. MFU counts 4 x 7.6e9 FLOPs per useful token over 790 TFLOP/s.
+plain (padded batch 4, gradient checkpointing, SDPA: the usual tutorial; `--plain-steps 0` skips it), then the medkd
+set-ups named by `--setups` (from SETUPS), skipping those that no longer fit the time budget. MFU counts
+4 x 7.6e9 FLOPs per useful token over 790 TFLOP/s. "warm-up +s" is the time the warm-up steps (step 1 included) took
+beyond steady steps: compile and autotuning, paid once per run, and counted in the projection of the seed's full run.
 """
 import argparse, dataclasses, inspect, json, math, os, shutil, subprocess, sys, time
 from pathlib import Path
@@ -62,8 +64,7 @@ def _longest_fit(make, n_max:int, limit:int, tok) -> int:
     return lo
 
 def fit_record(r, length:int, tok, pool:str, offset:int):
-    "A copy of real record `r` whose tokenized sample has `length` tokens (or the nearest below): the case text is cut if "
-    "the prompt alone is too long, the rationale is real rationale text from `pool` starting at `offset`."
+    "Copy of real record `r` tokenized to `length` tokens (or just below): case text cut, rationale from `pool`."
     from medkd.core import SFTRecord, join_output
     d = r.to_dict()
     ans = r.answer[:200]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 from .core import (DiskCache, SFTRecord, THINK_CLOSE, THINK_OPEN, diagnosis_agreement, get_settings, match_key,
-                        read_json, split_diagnoses, think_format_ok, write_json, write_jsonl)
+                        read_json, split_diagnoses, think_format_ok, write_json, write_jsonl, atomic_write)
 from .distill import Teacher, cache_key, normalise_reply
 from .evaluation import bootstrap_diff, completion_text, prompt_ids, similarity_scores
 from .generation import generate_ids
@@ -75,17 +75,22 @@ def exam_records(items:list[dict], # exam items (`load_exam`)
                       system='', source=EXAM_SOURCE, reference=i['answer']) for i in items]
 
 # %% ../nbs/06b_clinical.ipynb #k033
-_LETTER_RULES = (re.compile(r'答案[^A-Za-z\n]{0,6}?([A-E])(?![A-Za-z])'),
-                 re.compile(r'选项?\s*[(\[【]?([A-E])(?![A-Za-z])'),
-                 re.compile(r'^[(\[【]?([A-E])(?![A-Za-z])(?!\s+[A-Za-z])'))
+_ANSWER_RULES = (re.compile(r'答案[^A-Za-z\n]{0,6}?([A-E])(?![A-Za-z])'),
+                 re.compile(r'选项?\s*[(\[【]?([A-E])(?![A-Za-z])'))
+_LEADING = re.compile(r'^[(\[【]?([A-E])(?![A-Za-z])(?!\s+[A-Za-z])')
+_OPTION_LINE = re.compile(r'^\s*[(\[【]?([A-E])\s*[.．、)\]】:]', re.M)
 
+# %% ../nbs/06b_clinical.ipynb #k034
 def extract_letter(completion:str, # a completion to an exam prompt
                   ) -> str|None:
     "The answer letter A-E of `completion` by the first matching rule, or None."
     text = match_key(final_answer(completion))
-    return next((m[1] for rx in _LETTER_RULES if (m := rx.search(text))), None)
+    found = next((m[1] for rx in _ANSWER_RULES if (m := rx.search(text))), None)
+    if found: return found
+    m = _LEADING.search(text)
+    return m[1] if m and len(set(_OPTION_LINE.findall(text))) <= 1 else None
 
-# %% ../nbs/06b_clinical.ipynb #k036
+# %% ../nbs/06b_clinical.ipynb #k037
 def exam_scores(completions:list[str], # one completion per item
                 items:list[dict], # the exam items, in the same order
                ) -> dict[str, list]:
@@ -94,7 +99,7 @@ def exam_scores(completions:list[str], # one completion per item
     hits = [float(x == i['answer']) for x, i in zip(letters, items, strict=True)]
     return dict(letter=letters, exam_accuracy=hits)
 
-# %% ../nbs/06b_clinical.ipynb #k040
+# %% ../nbs/06b_clinical.ipynb #k041
 def termination_scores(n_tokens:list[int], # completion lengths in tokens, stop id excluded
                        max_new_tokens:int, # the limit they were generated under
                       ) -> list[float]:
@@ -103,36 +108,36 @@ def termination_scores(n_tokens:list[int], # completion lengths in tokens, stop 
     if bad: raise ValueError(f'token counts {bad[:3]} outside 0..{max_new_tokens}: pass generate_ids lengths')
     return [float(n < max_new_tokens) for n in n_tokens]
 
-# %% ../nbs/06b_clinical.ipynb #k044
+# %% ../nbs/06b_clinical.ipynb #k045
 LOOP_MIN_UNIT, LOOP_MAX_UNIT, LOOP_MIN_COPIES = 4, 200, 3
 _LOOP = re.compile(rf'(.{{{LOOP_MIN_UNIT},{LOOP_MAX_UNIT}}}?)\1{{{LOOP_MIN_COPIES - 1},}}', re.S)
 
-# %% ../nbs/06b_clinical.ipynb #k045
+# %% ../nbs/06b_clinical.ipynb #k046
 def repeat_unit(text:str, # a completion
                ) -> str|None:
     "The first unit of 4 to 200 characters that `text` repeats 3 or more times in a row, or None."
     m = _LOOP.search(text or '')
     return m[1] if m else None
 
-# %% ../nbs/06b_clinical.ipynb #k048
+# %% ../nbs/06b_clinical.ipynb #k049
 def repetition_scores(predictions:list[str], # completions
                      ) -> list[float]:
     "1.0 for each prediction that loops (`repeat_unit` finds a unit), else 0.0."
     return [float(repeat_unit(p) is not None) for p in predictions]
 
-# %% ../nbs/06b_clinical.ipynb #k052
+# %% ../nbs/06b_clinical.ipynb #k053
 def without_instruction(records:list[SFTRecord], # the test records
                        ) -> list[SFTRecord]:
     "Copies of `records` with the instruction dropped: the user turn is the case text alone."
     return [dataclasses.replace(r, instruction='') for r in records]
 
-# %% ../nbs/06b_clinical.ipynb #k055
+# %% ../nbs/06b_clinical.ipynb #k056
 def think_scores(predictions:list[str], # completions
                 ) -> list[float]:
     "1.0 for each prediction in the `<think>` format (`think_format_ok`), else 0.0."
     return [float(think_format_ok(p)) for p in predictions]
 
-# %% ../nbs/06b_clinical.ipynb #k059
+# %% ../nbs/06b_clinical.ipynb #k060
 @dataclass
 class Answers:
     "One generation pass: completions, their lengths in tokens (stop id excluded), the limit, and its seconds."
@@ -141,7 +146,7 @@ class Answers:
     max_new_tokens: int
     seconds: float = 0.0
 
-# %% ../nbs/06b_clinical.ipynb #k060
+# %% ../nbs/06b_clinical.ipynb #k061
 @dataclass
 class ModelAnswers:
     "Every pass of one model: the test split, the same without instruction (its first k records), the exam slice."
@@ -149,7 +154,7 @@ class ModelAnswers:
     no_instruction: Answers|None = None
     exam: Answers|None = None
 
-# %% ../nbs/06b_clinical.ipynb #k062
+# %% ../nbs/06b_clinical.ipynb #k063
 def split_columns(records:list[SFTRecord], # the test records
                   answers:ModelAnswers, # one model's passes on them
                  ) -> dict[str, list]:
@@ -164,7 +169,7 @@ def split_columns(records:list[SFTRecord], # the test records
         cols |= dict(predict_no_instruction=bare.texts + pad, think_no_instruction=think_scores(bare.texts) + pad)
     return cols | similarity_scores(t.texts, [r.output for r in records])
 
-# %% ../nbs/06b_clinical.ipynb #k065
+# %% ../nbs/06b_clinical.ipynb #k066
 def exam_columns(items:list[dict], # the exam items
                  exam:Answers, # one model's pass on them
                 ) -> dict[str, list]:
@@ -172,13 +177,13 @@ def exam_columns(items:list[dict], # the exam items
     return (dict(predict=exam.texts, n_tokens=exam.n_tokens) | exam_scores(exam.texts, items) |
             dict(termination=termination_scores(exam.n_tokens, exam.max_new_tokens)))
 
-# %% ../nbs/06b_clinical.ipynb #k069
+# %% ../nbs/06b_clinical.ipynb #k070
 METRICS = dict(diagnosis_any='fraction', diagnosis_all='fraction', exam_accuracy='fraction', termination='fraction',
                repetition='fraction', think_no_instruction='fraction', think='fraction',
                **{'bleu-4': 'x100', 'rouge-1': 'x100', 'rouge-2': 'x100', 'rouge-l': 'x100'})
 CONFIDENCE = 0.95
 
-# %% ../nbs/06b_clinical.ipynb #k071
+# %% ../nbs/06b_clinical.ipynb #k072
 def mean_interval(values:list[float|None], # per-sample values, None where not scored
                   n_boot:int=2000, # bootstrap resamples
                   seed:int|None=None, # None: settings.ini's seed
@@ -189,7 +194,7 @@ def mean_interval(values:list[float|None], # per-sample values, None where not s
     d = bootstrap_diff(v, [0.0] * len(v), n_boot=n_boot, seed=seed)
     return dict(mean=d['diff'], lo=d['lo'], hi=d['hi'], n=len(v))
 
-# %% ../nbs/06b_clinical.ipynb #k075
+# %% ../nbs/06b_clinical.ipynb #k076
 def paired_diff(after:list[float|None], # per-sample values of the model evaluated
                 before:list[float|None], # the same samples' values of the model it is compared with
                 n_boot:int=2000, # bootstrap resamples
@@ -201,7 +206,7 @@ def paired_diff(after:list[float|None], # per-sample values of the model evaluat
     a, b = zip(*pairs)
     return bootstrap_diff(list(a), list(b), n_boot=n_boot, seed=seed) | dict(n=len(pairs))
 
-# %% ../nbs/06b_clinical.ipynb #k079
+# %% ../nbs/06b_clinical.ipynb #k080
 def by_source(cols:dict[str, list], # per-sample columns (`split_columns` or `exam_columns`)
               sources:list[str], # the source of each sample
              ) -> dict[str, dict]:
@@ -213,7 +218,7 @@ def by_source(cols:dict[str, list], # per-sample columns (`split_columns` or `ex
         out[s] = dict(n=len(idx)) | {k: float(np.mean(v)) if v else None for k, v in vals.items()}
     return out
 
-# %% ../nbs/06b_clinical.ipynb #k083
+# %% ../nbs/06b_clinical.ipynb #k084
 def run_values(cols:dict[str, list], # `split_columns` of one model
                exam_cols:dict[str, list]|None=None, # `exam_columns` of the same model
               ) -> dict[str, list]:
@@ -221,7 +226,7 @@ def run_values(cols:dict[str, list], # `split_columns` of one model
     both = cols | ({'exam_accuracy': exam_cols['exam_accuracy']} if exam_cols else {})
     return {k: both[k] for k in METRICS if k in both}
 
-# %% ../nbs/06b_clinical.ipynb #k087
+# %% ../nbs/06b_clinical.ipynb #k088
 def clinical_metrics(records:list[SFTRecord], # the test records
                      cols:dict[str, dict], # run name ('before', 'after') -> its `split_columns`
                      exam_cols:dict[str, dict], # run name -> its `exam_columns` ({} without the exam)
@@ -234,17 +239,16 @@ def clinical_metrics(records:list[SFTRecord], # the test records
              n_boot=n_boot, seed=seed, exam_chance=EXAM_CHANCE, n=dict(test=len(records)))
     m['n']['exam'] = len(next(iter(exam_cols.values()))['predict']) if exam_cols else 0
     lf = ('bleu-4', 'rouge-1', 'rouge-2', 'rouge-l')
-    m |= {f'predict_{k}': round(float(np.mean(cols['after'][k])), 4) for k in lf}
+    m |= {f'predict_{k}': round(float(np.mean(v)), 4) if (v := cols['after'][k]) else None for k in lf}
     m |= {run: {k: mean_interval(v, n_boot, seed) for k, v in vs.items()} for run, vs in vals.items()}
     if 'before' in vals:
         m['diff'] = {k: paired_diff(v, vals['before'][k], n_boot, seed) for k, v in vals['after'].items()
                      if k in vals['before'] and len(v) == len(vals['before'][k])}
-    srcs = [r.source for r in records]
-    m['by_source'] = {run: by_source(c, srcs) | ({EXAM_SOURCE: by_source(exam_cols[run], [EXAM_SOURCE] * m['n']['exam'])
-                      [EXAM_SOURCE]} if run in exam_cols else {}) for run, c in cols.items()}
+    m['by_source'] = {run: by_source(c, [r.source for r in records]) for run, c in cols.items()}
+    for run, e in exam_cols.items(): m['by_source'][run] |= by_source(e, [EXAM_SOURCE] * len(e['predict']))
     return m
 
-# %% ../nbs/06b_clinical.ipynb #k091
+# %% ../nbs/06b_clinical.ipynb #k092
 def prediction_rows(records:list[SFTRecord], # the scored records
                     runs:dict[str, dict[str, list]], # run name -> per-sample columns; 'after' is required
                    ) -> list[dict]:
@@ -256,7 +260,7 @@ def prediction_rows(records:list[SFTRecord], # the scored records
         rows.append(row | {run: {k: v[i] for k, v in c.items()} for run, c in runs.items()})
     return rows
 
-# %% ../nbs/06b_clinical.ipynb #k095
+# %% ../nbs/06b_clinical.ipynb #k096
 def case_flags(values:dict, # one run's values of one row
               ) -> list[str]:
     "What is wrong with one prediction, in words."
@@ -266,7 +270,7 @@ def case_flags(values:dict, # one run's values of one row
     if values.get('termination') == 0.0: flags.append(f"hit the limit ({values['n_tokens']} tokens)")
     return flags + [f"ROUGE-L {values.get('rouge-l', 0.0):.1f}"]
 
-# %% ../nbs/06b_clinical.ipynb #k098
+# %% ../nbs/06b_clinical.ipynb #k099
 def worst_cases(rows:list[dict], # `prediction_rows` of the test split
                 k:int=10, # how many cases
                 width:int=400, # characters shown of each prediction
@@ -285,7 +289,7 @@ def worst_cases(rows:list[dict], # `prediction_rows` of the test split
             out += [f'{run}:', '', '```text', shown, '```', '']
     return '\n'.join(out)
 
-# %% ../nbs/06b_clinical.ipynb #k102
+# %% ../nbs/06b_clinical.ipynb #k103
 def bar_values(summary:dict, # one run's `{metric: mean_interval}`
                keys:list[str], # the metrics to draw
               ) -> tuple[list[float], list[list[float]]]:
@@ -299,7 +303,7 @@ def bar_values(summary:dict, # one run's `{metric: mean_interval}`
         hi.append(0.0 if m is None else (d['hi'] - m) * f)
     return hs, [lo, hi]
 
-# %% ../nbs/06b_clinical.ipynb #k105
+# %% ../nbs/06b_clinical.ipynb #k106
 def plot_clinical(metrics:dict, # `clinical_metrics`
                   path:str|Path, # PNG to write
                  ) -> Path:
@@ -308,7 +312,7 @@ def plot_clinical(metrics:dict, # `clinical_metrics`
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     runs = [r for r in ('before', 'after') if r in metrics]
-    keys = [k for k in METRICS if any(k in metrics[r] for r in runs)]
+    keys = [k for k in METRICS if any((metrics[r].get(k) or {}).get('n') for r in runs)]
     fig, ax = plt.subplots(figsize=(9, 4))
     w, x = 0.8 / len(runs), np.arange(len(keys))
     for j, run in enumerate(runs):
@@ -327,7 +331,7 @@ def plot_clinical(metrics:dict, # `clinical_metrics`
     plt.close(fig)
     return Path(path)
 
-# %% ../nbs/06b_clinical.ipynb #k108
+# %% ../nbs/06b_clinical.ipynb #k109
 def pass_info(runs:dict[str, ModelAnswers], # run name -> its answers
              ) -> dict:
     "Per run and pass: `max_new_tokens`, number of completions and seconds."
@@ -335,7 +339,7 @@ def pass_info(runs:dict[str, ModelAnswers], # run name -> its answers
                   for p in ('test', 'no_instruction', 'exam') if (a := getattr(ans, p)) is not None}
             for run, ans in runs.items()}
 
-# %% ../nbs/06b_clinical.ipynb #k110
+# %% ../nbs/06b_clinical.ipynb #k111
 def evaluate_run(out_dir:str|Path, # the run folder to write
                  records:list[SFTRecord], # the test records, in the order of the answers
                  after:ModelAnswers, # the model evaluated: its passes on `records` (and on `exam`)
@@ -356,14 +360,14 @@ def evaluate_run(out_dir:str|Path, # the run folder to write
     rows = prediction_rows(records, cols)
     write_jsonl(out/'generated_predictions.jsonl', rows)
     if 'after' in ex: write_jsonl(out/'exam_predictions.jsonl', prediction_rows(exam_records(exam), ex))
-    (out/'worst_cases.md').write_text(worst_cases(rows, gallery_size), encoding='utf-8')
+    with atomic_write(out/'worst_cases.md') as f: f.write(worst_cases(rows, gallery_size))
     m = clinical_metrics(records, cols, ex, n_boot, seed) | dict(passes=pass_info(runs)) | (extra or {})
     if judge is not None: m['judge'] = judge_agreement(judge, cols['after']['diagnosis_any'])
     write_json(out/'metrics.json', m)
     plot_clinical(m, out/'clinical.png')
     return m
 
-# %% ../nbs/06b_clinical.ipynb #k117
+# %% ../nbs/06b_clinical.ipynb #k118
 def answer_pass(model, # a causal LM (or a peft model)
                 tok, # its tokenizer
                 records:list[SFTRecord], # records to answer
@@ -373,11 +377,12 @@ def answer_pass(model, # a causal LM (or a peft model)
                ) -> Answers:
     "The completions of `records` as `evaluation.generate` makes them, with their token counts and seconds."
     t = time.perf_counter()
+    if not records: return Answers([], [], max_new_tokens)
     ids = generate_ids(model, tok, prompt_ids(tok, records), max_new_tokens, batch_size=batch_size, preset=preset)
     return Answers([completion_text(tok, r) for r in ids], [len(r) for r in ids], max_new_tokens,
                    time.perf_counter() - t)
 
-# %% ../nbs/06b_clinical.ipynb #k122
+# %% ../nbs/06b_clinical.ipynb #k123
 def model_answers(model, # a causal LM (or a peft model)
                   tok, # its tokenizer
                   records:list[SFTRecord], # the test records
@@ -391,12 +396,12 @@ def model_answers(model, # a causal LM (or a peft model)
     "Every pass of one model: the test records, the same without instruction, and the exam items."
     kw = dict(batch_size=batch_size, preset=preset)
     test = answer_pass(model, tok, records, max_new_tokens, **kw)
-    bare = without_instruction(records[:n_no_instruction])
-    bare = answer_pass(model, tok, bare, max_new_tokens, **kw) if bare else None
+    plain = without_instruction(records[:n_no_instruction])
+    bare = answer_pass(model, tok, plain, max_new_tokens, **kw) if plain else None
     ex = answer_pass(model, tok, exam_records(exam), exam_max_new_tokens, **kw) if exam else None
     return ModelAnswers(test, bare, ex)
 
-# %% ../nbs/06b_clinical.ipynb #k125
+# %% ../nbs/06b_clinical.ipynb #k126
 def run_eval(model, # a causal LM (or a peft model): the model evaluated
              tok, # its tokenizer
              records:list[SFTRecord], # the test records (with their task instruction)
@@ -411,16 +416,16 @@ def run_eval(model, # a causal LM (or a peft model): the model evaluated
              n_boot:int=2000, # bootstrap resamples
              seed:int|None=None, # bootstrap seed (None: settings.ini's seed)
             ) -> dict:
-    "`medkd eval`: up to 3 passes (`model_answers`; costs in the chapter), then `evaluate_run`; returns the metrics."
+    "`medkd eval`: passes (2 cores: 30 tests×160 tok ≈145 s, no-instruction ≈130 s, 50 exam×64 ≈115 s), `evaluate_run`."
     ans = model_answers(model, tok, records, max_new_tokens, exam, exam_max_new_tokens, n_no_instruction, batch_size,
                         preset)
     return evaluate_run(out_dir, records, ans, before, exam, n_boot=n_boot, seed=seed)
 
-# %% ../nbs/06b_clinical.ipynb #k130
+# %% ../nbs/06b_clinical.ipynb #k134
 JUDGE_PROMPT = ('你是临床诊断评审专家。判断模型回答是否给出了参考诊断：同义或更具体的表述算“是”；被否定、只作为鉴别诊断、'
                 '或没有提到算“否”。\n参考诊断：{reference}\n模型回答：{prediction}\n只回答“是”或“否”。')
 
-# %% ../nbs/06b_clinical.ipynb #k131
+# %% ../nbs/06b_clinical.ipynb #k135
 def judge_messages(prediction:str, # a completion (its final answer is judged)
                    reference:str, # the gold diagnosis
                   ) -> list[dict]:
@@ -428,7 +433,7 @@ def judge_messages(prediction:str, # a completion (its final answer is judged)
     ans = final_answer(prediction) or '（空）'
     return [dict(role='user', content=JUDGE_PROMPT.format(reference=reference, prediction=ans))]
 
-# %% ../nbs/06b_clinical.ipynb #k134
+# %% ../nbs/06b_clinical.ipynb #k138
 _VERDICT = re.compile(r'不是|否|是|\byes\b|\bno\b', re.I)
 
 def parse_verdict(reply:str, # the judge's reply
@@ -437,7 +442,7 @@ def parse_verdict(reply:str, # the judge's reply
     m = _VERDICT.search(final_answer(reply))
     return None if m is None else m[0].lower() in ('是', 'yes')
 
-# %% ../nbs/06b_clinical.ipynb #k137
+# %% ../nbs/06b_clinical.ipynb #k141
 async def judge_one(teacher:Teacher, # the judge's client
                     prediction:str, # a completion
                     reference:str, # the gold diagnosis ('': no verdict, no request)
@@ -454,21 +459,21 @@ async def judge_one(teacher:Teacher, # the judge's client
         if cache is not None: cache.put_json(key, data)
     return parse_verdict(normalise_reply(data).answer)
 
-# %% ../nbs/06b_clinical.ipynb #k138
+# %% ../nbs/06b_clinical.ipynb #k142
 async def ajudge(records:list[SFTRecord], # the scored records (their reference, their id as case id)
                  predictions:list[str], # one completion per record
-                 teacher:Teacher|None=None, # the judge (default: settings.ini's teacher, 1024 tokens per reply)
+                 teacher:Teacher|None=None, # the judge (default: settings.ini's teacher, 4096 tokens per reply)
                  cache_dir:str|Path|None=None, # the reply cache (default: runs_dir/cache/judge)
                  concurrency:int=8, # requests in flight
                 ) -> list[bool|None]:
     "The judge's verdicts on `predictions`, in order, at most `concurrency` requests at a time."
-    teacher = teacher or Teacher(sampling=dict(max_tokens=1024))
+    teacher = teacher or Teacher(sampling=dict(max_tokens=4096))
     cache, sem = DiskCache(cache_dir or get_settings().runs_dir/'cache'/'judge'), asyncio.Semaphore(concurrency)
     async def one(r, p):
         async with sem: return await judge_one(teacher, p, r.reference or r.answer, r.id, cache)
     return list(await asyncio.gather(*(one(r, p) for r, p in zip(records, predictions, strict=True))))
 
-# %% ../nbs/06b_clinical.ipynb #k139
+# %% ../nbs/06b_clinical.ipynb #k143
 def judge_predictions(records:list[SFTRecord], # the scored records
                       predictions:list[str], # one completion per record
                       **kwargs, # passed to `ajudge`
@@ -479,7 +484,7 @@ def judge_predictions(records:list[SFTRecord], # the scored records
     except RuntimeError: return asyncio.run(coro)
     with concurrent.futures.ThreadPoolExecutor(1) as ex: return ex.submit(asyncio.run, coro).result()
 
-# %% ../nbs/06b_clinical.ipynb #k146
+# %% ../nbs/06b_clinical.ipynb #k150
 def cohen_kappa(a:list, # labels of the first rater
                 b:list, # labels of the second rater, same items
                ) -> float|None:
@@ -490,7 +495,7 @@ def cohen_kappa(a:list, # labels of the first rater
     pe = sum(a.count(k) / n * b.count(k) / n for k in set(a) | set(b))
     return None if pe == 1 else (po - pe) / (1 - pe)
 
-# %% ../nbs/06b_clinical.ipynb #k149
+# %% ../nbs/06b_clinical.ipynb #k153
 def judge_agreement(verdicts:list[bool|None], # the judge's verdicts
                     matcher:list[float|None], # `diagnosis_any` of the same predictions
                    ) -> dict:

@@ -18,14 +18,14 @@ from tenacity import AsyncRetrying, Retrying, retry_if_exception, stop_after_att
 from tenacity.wait import wait_base
 
 # %% auto #0
-__all__ = ['DEFAULT_SETTINGS', 'THINK_OPEN', 'THINK_CLOSE', 'NEGATION_BEFORE', 'NEGATION_AFTER', 'AFFIRMATION', 'LEAK_MASK',
-           'END_TOKENS', 'SMOLLM2_GGUF', 'RecordError', 'read_text', 'read_json', 'read_jsonl', 'iter_rows', 'Settings',
-           'find_settings', 'get_settings', 'Yaml12Loader', 'load_yaml', 'typed_fields', 'join_output', 'split_output',
-           'think_format_ok', 'SFTRecord', 'atomic_write', 'write_json', 'write_jsonl', 'read_records', 'write_records',
-           'match_key_map', 'match_key', 'split_diagnoses', 'diagnosis_match', 'diagnosis_agreement', 'squash',
-           'diagnosis_terms', 'find_leaks', 'mask_leaks', 'DiskCache', 'cached_dir', 'retry_after_s',
-           'wait_retry_after', 'retry_policy', 'utc_now', 'http_get', 'with_deadline', 'decode_completion',
-           'smollm2_gguf']
+__all__ = ['DEFAULT_SETTINGS', 'THINK_OPEN', 'THINK_CLOSE', 'NEGATION_BEFORE', 'NEGATION_AFTER', 'AFFIRMATION',
+           'RULED_OUT_BEFORE', 'LEAK_MASK', 'END_TOKENS', 'SMOLLM2_GGUF', 'RecordError', 'read_text', 'read_json',
+           'read_jsonl', 'iter_rows', 'Settings', 'find_settings', 'get_settings', 'Yaml12Loader', 'load_yaml',
+           'typed_fields', 'join_output', 'split_output', 'think_format_ok', 'SFTRecord', 'atomic_write', 'write_json',
+           'write_jsonl', 'read_records', 'write_records', 'match_key_map', 'match_key', 'split_diagnoses',
+           'diagnosis_match', 'ruled_out', 'diagnosis_agreement', 'squash', 'diagnosis_terms', 'find_leaks',
+           'mask_leaks', 'DiskCache', 'cached_dir', 'retry_after_s', 'wait_retry_after', 'retry_policy', 'utc_now',
+           'http_get', 'with_deadline', 'decode_completion', 'smollm2_gguf']
 
 # %% ../nbs/00_core.ipynb #c004
 _log = logging.getLogger(__name__)
@@ -403,10 +403,12 @@ def _dx_key(text:str) -> str:
     return re.sub(r'\s+', '', match_key(text).casefold())
 
 # %% ../nbs/00_core.ipynb #c146
+_QUALIFIER = re.compile(r'\([^()]*\)|【[^【】]*】|\[[^\[\]]*\]')   # bracketed qualifiers, in `_dx_key` form
+
 def _reference_key(reference:str) -> str:
     "The `_dx_key` of the main diagnosis of `reference`, bracketed qualifiers dropped."
     first = next(iter(split_diagnoses(reference)), '')
-    return re.sub(r'\([^()]*\)|【[^【】]*】|\[[^\[\]]*\]', '', _dx_key(first))
+    return _QUALIFIER.sub('', _dx_key(first))
 
 # %% ../nbs/00_core.ipynb #c149
 NEGATION_BEFORE = ('排除', '除外', '不考虑', '不支持', '非', '无', '否认', '未见', '并非', '不是', '未发现', '没有')
@@ -429,16 +431,26 @@ def diagnosis_match(prediction:str, # the answer: one or more diagnoses, maybe w
     ref = _reference_key(reference)
     if not ref: return False
     for clause in re.split(r'[,;。!?\n]', _dx_key(prediction)):
-        for m in re.finditer(re.escape(ref), clause):
-            if not _negated(clause[:m.start()], clause[m.end():]): return True
+        bare, notes = _QUALIFIER.sub('', clause), ''.join(_QUALIFIER.findall(clause))
+        for m in re.finditer(re.escape(ref), bare):
+            if not _negated(bare[:m.start()], bare[m.end():] + notes): return True
     return False
+
+# %% ../nbs/00_core.ipynb #c740b6f3
+RULED_OUT_BEFORE = ('排除', '除外', '不考虑', '不支持', '否认', '未见', '并非', '不是', '未发现', '没有', '可排除', '已排除')
+
+def ruled_out(item:str) -> bool:
+    "True if the listed diagnosis `item` is excluded rather than affirmed (`排除肺结核`, `肺结核可能性小`)."
+    k = _dx_key(item)
+    return k.startswith(RULED_OUT_BEFORE) or k.endswith(NEGATION_AFTER)
 
 # %% ../nbs/00_core.ipynb #c158
 def diagnosis_agreement(prediction:str, # the answer, listing one or more diagnoses
                         reference:str, # the gold diagnoses
                        ) -> dict:
-    "`any`/`all` of the reference's n diagnoses affirmed by the prediction's first n; `n_ref`, `n_pred` counts."
-    refs, preds = split_diagnoses(reference), split_diagnoses(prediction)
+    "`any`/`all` of the reference's n diagnoses affirmed by the prediction's first n affirmed ones; the counts."
+    refs = split_diagnoses(reference)
+    preds = [p for p in split_diagnoses(prediction) if not ruled_out(p)]
     hits = [any(diagnosis_match(p, r) for p in preds[:len(refs)]) for r in refs]
     return dict(any=any(hits), all=bool(hits) and all(hits), n_ref=len(refs), n_pred=len(preds))
 

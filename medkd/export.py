@@ -1,4 +1,4 @@
-"""Merge a LoRA adapter and prove the checkpoint is base + adapter: logits, reload, tied embeddings and dtype checked.
+"""Merge a LoRA adapter and prove the checkpoint is base + adapter: logits, reload, tied embeddings and dtype checked; sharded safetensors and a model card.
 
 Docs: https://medkd.github.io/medkd/export.html.md"""
 
@@ -8,14 +8,17 @@ Docs: https://medkd.github.io/medkd/export.html.md"""
 from __future__ import annotations
 import json, shutil, struct
 from pathlib import Path
-from .core import get_settings, write_json
+from .core import atomic_write, get_settings, read_json, write_json
+from .evaluation import metrics_table
 from .sft import check_adapter, check_stop_tokens, load_model, load_tokenizer, prepare_student
 from .sft import set_chat_stop_tokens
 
 # %% auto #0
-__all__ = ['PROBES', 'probe_logits', 'merge_in_memory', 'check_merged_logits', 'check_changed', 'untie_changed_embeddings',
-           'check_tied_embeddings', 'check_reload_weights', 'check_reload_logits', 'saved_dtypes', 'check_saved_dtypes',
-           'save_merged', 'check_reloaded', 'merge_adapter']
+__all__ = ['PROBES', 'STUDY_ONLY', 'RECIPE_KEYS', 'probe_logits', 'check_full_precision', 'merge_in_memory',
+           'check_merged_logits', 'check_changed', 'untie_changed_embeddings', 'check_tied_embeddings',
+           'check_reload_weights', 'check_reload_logits', 'saved_dtypes', 'check_saved_dtypes', 'save_merged',
+           'check_reloaded', 'save_checked', 'card_facts', 'recipe_lines', 'data_lines', 'evaluation_lines',
+           'model_card', 'write_model_card', 'merge_adapter']
 
 # %% ../nbs/07_export.ipynb #c008
 PROBES = ['患者，男，45岁，转移性右下腹痛1天，麦氏点压痛。', '患者，女，30岁，停经40天，下腹痛伴阴道少量流血。',
@@ -35,6 +38,15 @@ def probe_logits(model, # a causal LM
     with torch.no_grad():
         return model(**enc).logits.float().cpu()
 
+# %% ../nbs/07_export.ipynb #e001
+def check_full_precision(base_path:str, # hub id or folder of the base model
+                        ) -> None:
+    "`ValueError` if the base is a quantized checkpoint: a (Q)LoRA adapter merges into the full-precision base."
+    from transformers import AutoConfig
+    q = getattr(AutoConfig.from_pretrained(base_path), 'quantization_config', None)
+    if q: raise ValueError(f'{base_path} is a quantized checkpoint ({dict(q).get("quant_method", "?")}): merge the '
+                           '(Q)LoRA adapter into the full-precision model it was quantized from')
+
 # %% ../nbs/07_export.ipynb #c013
 def merge_in_memory(base_path:str, # local folder of the base model
                     adapter_dir:str|Path, # the LoRA adapter
@@ -42,6 +54,7 @@ def merge_in_memory(base_path:str, # local folder of the base model
                    ) -> tuple:
     "`(merged float32 model, dict(base=, peft=, merged=) probe logits)`."
     from peft import PeftModel
+    check_full_precision(base_path)
     base_model = load_model(base_path, 'float32').eval()
     logits = dict(base=probe_logits(base_model, tok))
     peft_model = PeftModel.from_pretrained(base_model, str(adapter_dir)).eval()
@@ -142,11 +155,12 @@ def check_saved_dtypes(model_dir:str|Path, # a saved model
 def save_merged(model, # the merged model, in the saved dtype
                 tok, # its tokenizer
                 path:str|Path, # folder to (re)create
+                max_shard_size:str|int='5GB', # largest safetensors file; bigger models are sharded
                ) -> Path:
     "Save `model` and `tok` to `path` with a generation config that stops at `<|im_end|>`."
     set_chat_stop_tokens(model, tok)
     shutil.rmtree(path, ignore_errors=True)
-    model.save_pretrained(path, safe_serialization=True)
+    model.save_pretrained(path, safe_serialization=True, max_shard_size=max_shard_size)
     tok.save_pretrained(path)
     return Path(path)
 
@@ -165,16 +179,110 @@ def check_reloaded(merged, # the model that was saved
     check_stop_tokens(reloaded.generation_config, tok)
     return dict(tie_word_embeddings=tied, weights=n, max_abs_err=err)
 
+# %% ../nbs/07_export.ipynb #e004
+def save_checked(merged, # the merged model, in the saved dtype
+                 tok, # its tokenizer
+                 path:str|Path, # folder to (re)create
+                 dtype:str, # the saved dtype
+                 atol:float, # allowed logit error after reloading
+                 max_shard_size:str|int='5GB', # largest safetensors file
+                ) -> dict:
+    "`save_merged`, then checks 3 to 5 on the reloaded folder; what they found, the bytes and the number of shards."
+    part = save_merged(merged, tok, path, max_shard_size)
+    tied = check_reloaded(merged, part, dtype, tok, atol)['tie_word_embeddings']
+    files = list(part.glob('*.safetensors'))
+    return dict(tie_word_embeddings=tied, saved_dtypes=check_saved_dtypes(part, dtype),
+                bytes=sum(f.stat().st_size for f in files), shards=len(files))
+
+# %% ../nbs/07_export.ipynb #e007
+STUDY_ONLY = ('**For study only, not for clinical use.** This model was trained in the medkd course to learn how '
+              'distillation works. It is not a medical device, has not been validated on patients, and must not be '
+              'used to diagnose, treat or advise anyone.')
+
+# %% ../nbs/07_export.ipynb #e008
+def card_facts(adapter_dir:str|Path, # the adapter (its `recipe.json`)
+               manifest:str|Path|None=None, # the data manifest; None: `manifest.json` beside the recipe's train file
+              ) -> dict:
+    "`{recipe, manifest}` read from their files; None for a file that is absent."
+    rpath = Path(adapter_dir)/'recipe.json'
+    recipe = read_json(rpath) if rpath.exists() else None
+    if manifest is None and recipe: manifest = Path(recipe['train_file']).parent/'manifest.json'
+    return dict(recipe=recipe, manifest=read_json(manifest) if manifest and Path(manifest).exists() else None)
+
+# %% ../nbs/07_export.ipynb #e011
+RECIPE_KEYS = ('lora_r', 'lora_alpha', 'target_modules', 'learning_rate', 'lr_scheduler_type', 'num_train_epochs',
+               'max_steps', 'per_device_train_batch_size', 'gradient_accumulation_steps', 'max_length', 'dtype', 'seed')
+
+# %% ../nbs/07_export.ipynb #e012
+def recipe_lines(recipe:dict|None, # the adapter's `recipe.json`
+                ) -> list[str]:
+    "A Markdown table of the recipe's training settings."
+    if not recipe: return ['No `recipe.json` was found beside the adapter.']
+    return ['| setting | value |', '|---|---|'] + [f'| {k} | {recipe[k]} |' for k in RECIPE_KEYS if k in recipe]
+
+# %% ../nbs/07_export.ipynb #e014
+def data_lines(manifest:dict|None, # a data `manifest.json` (chapter `04_merge`)
+              ) -> list[str]:
+    "A Markdown table of records and their sources per split."
+    if not manifest: return ['No data manifest (`manifest.json` beside the train file) was found.']
+    rows = ['| split | records | sources |', '|---|---|---|']
+    for split, n in manifest.get('counts', {}).items():
+        src = ', '.join(f'{k}: {v}' for k, v in manifest.get('sources', {}).get(split, {}).items())
+        rows.append(f'| {split} | {n} | {src} |')
+    return rows
+
+# %% ../nbs/07_export.ipynb #e016
+def evaluation_lines(metrics:str|Path|dict|None, # the run's `metrics.json` (a `compare_runs` report), or the report
+                    ) -> list[str]:
+    "The evaluation table of the run, or a note that none was given."
+    if isinstance(metrics, (str, Path)): metrics = read_json(metrics) if Path(metrics).exists() else None
+    if not metrics: return ['No evaluation was given (the `metrics.json` of the run).']
+    return [f"Greedy answers on {metrics.get('split', 'the test')} split (n={metrics['n']}), before and after "
+            'training, with 95% bootstrap intervals:', '', metrics_table(metrics)]
+
+# %% ../nbs/07_export.ipynb #e019
+def model_card(report:dict, # the export report of `merge_adapter`
+               facts:dict, # from `card_facts`
+               metrics:str|Path|dict|None=None, # the run's `metrics.json`, or the report
+              ) -> str:
+    "The README.md of an export: what it is, for study only, training, data, evaluation and the export's checks."
+    r = report
+    checks = [f"- merged vs base + adapter: largest logit difference {r['max_abs_err_vs_base_plus_adapter']:.2g}",
+              f"- merged vs base: largest logit change {r['max_abs_change_vs_base']:.2g} (the adapter is not empty)",
+              f"- reloaded weights identical; tied embeddings: {r['tie_word_embeddings']}",
+              f"- tensors per dtype: {r['saved_dtypes']}; {r['shards']} safetensors file(s), {r['bytes']} bytes"]
+    lines = ['---', f"base_model: {report['base']}", 'library_name: transformers', 'tags: [medkd, distillation, lora]',
+             '---', '', f"# medkd student: {Path(str(report['base'])).name} + LoRA", '', STUDY_ONLY, '',
+             f"`{report['base']}` with the LoRA adapter `{report['adapter']}` merged in, saved in {report['dtype']}.",
+             '', '## Training', '', *recipe_lines(facts['recipe']), '', '## Data', '', *data_lines(facts['manifest']),
+             '', '## Evaluation', '', *evaluation_lines(metrics), '', '## Export checks', '', *checks]
+    return '\n'.join(lines) + '\n'
+
+# %% ../nbs/07_export.ipynb #e020
+def write_model_card(out_dir:str|Path, # the export folder
+                     report:dict, # the export report
+                     adapter_dir:str|Path, # the adapter (its `recipe.json`)
+                     metrics:str|Path|dict|None=None, # the run's `metrics.json`, or the report
+                     manifest:str|Path|None=None, # the data manifest; None: beside the recipe's train file
+                    ) -> Path:
+    "Write `out_dir/README.md`, the model card; returns its path."
+    path = Path(out_dir)/'README.md'
+    with atomic_write(path) as f: f.write(model_card(report, card_facts(adapter_dir, manifest), metrics))
+    return path
+
 # %% ../nbs/07_export.ipynb #c058
 def merge_adapter(base:str, # hub id or folder of the base model
-                  adapter_dir:str|Path, # the LoRA adapter (with its tokenizer)
+                  adapter_dir:str|Path, # the LoRA adapter (with its tokenizer), QLoRA ones included
                   out_dir:str|Path, # where the merged model goes
                   dtype:str='bfloat16', # saved dtype
                   atol:float=1e-4, # merged vs base + adapter, relative to the logit scale
                   min_change:float=1e-5, # merged vs base: smallest change that counts
                   check_files:bool=True, # run `check_adapter` on the adapter files first
+                  max_shard_size:str|int='5GB', # largest safetensors file; bigger models are sharded
+                  metrics:str|Path|dict|None=None, # the run's `metrics.json`, for the model card
+                  manifest:str|Path|None=None, # the data manifest; None: beside the recipe's train file
                  ) -> dict:
-    "Merge `adapter_dir` into `base`, run every check above and save to `out_dir`; returns the export report."
+    "Merge `adapter_dir` into `base`, run every check above, save to `out_dir` with a model card; the export report."
     import torch
     if check_files: check_adapter(adapter_dir)
     tok = load_tokenizer(str(adapter_dir))
@@ -183,15 +291,13 @@ def merge_adapter(base:str, # hub id or folder of the base model
     change = check_changed(logits['merged'], logits['base'], min_change)
     untie_changed_embeddings(merged)
     merged = merged.to(getattr(torch, dtype))
-    part = save_merged(merged, tok, Path(out_dir).with_name(Path(out_dir).name + '.partial'))
-    scale = max(logits['peft'].abs().max().item(), 1.0)
-    tied = check_reloaded(merged, part, dtype, tok, 0.05 * scale)['tie_word_embeddings']
-    dts = check_saved_dtypes(part, dtype)
-    report = dict(base=base, adapter=str(adapter_dir), dtype=dtype, tie_word_embeddings=tied,
-                  max_abs_err_vs_base_plus_adapter=err, max_abs_change_vs_base=change, reload_weights_identical=True,
-                  saved_dtypes=dts, bytes=sum(f.stat().st_size for f in part.glob('*.safetensors')),
+    part = Path(out_dir).with_name(Path(out_dir).name + '.partial')
+    saved = save_checked(merged, tok, part, dtype, 0.05 * max(logits['peft'].abs().max().item(), 1.0), max_shard_size)
+    report = dict(base=base, adapter=str(adapter_dir), dtype=dtype, max_abs_err_vs_base_plus_adapter=err,
+                  max_abs_change_vs_base=change, reload_weights_identical=True, **saved,
                   eos_token_id=merged.generation_config.eos_token_id)
     write_json(part/'export_report.json', report)
+    write_model_card(part, report, adapter_dir, metrics, manifest)
     shutil.rmtree(out_dir, ignore_errors=True)
     part.rename(out_dir)
     return report

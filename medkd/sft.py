@@ -6,22 +6,23 @@ Docs: https://medkd.github.io/medkd/sft.html.md"""
 
 # %% ../nbs/05_sft.ipynb #c003
 from __future__ import annotations
-import dataclasses, logging
+import dataclasses, logging, os, shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 from fastcore.script import call_parse
 from .core import (SFTRecord, get_settings, read_records, write_json, smollm2_gguf, cached_dir, load_yaml,
-                        typed_fields, THINK_OPEN, THINK_CLOSE)
+                        typed_fields, read_json, RecordError, THINK_OPEN, THINK_CLOSE)
 
 _log = logging.getLogger(__name__)
 
 # %% auto #0
 __all__ = ['check_stop_tokens', 'set_chat_stop_tokens', 'prepare_student', 'load_tokenizer', 'load_model', 'check_pad_token',
            'check_template_keeps_think', 'check_prompt_prefix', 'check_tokenizer', 'chat_texts', 'tokenize_record',
-           'check_labels', 'build_dataset', 'SpeedSwitches', 'SFTRecipe', 'resolve_paths', 'load_recipe',
-           'expected_adapter_shapes', 'check_adapter', 'lora_config', 'sft_config', 'load_student', 'save_adapter',
-           'train', 'main']
+           'check_labels', 'build_dataset', 'SpeedSwitches', 'AdapterSwitches', 'QLoRASwitches', 'SFTRecipe',
+           'resolve_paths', 'load_recipe', 'expected_adapter_shapes', 'check_adapter', 'lora_config', 'sft_config',
+           'quantization_config', 'load_student', 'save_adapter', 'seal_checkpoint', 'checkpoint_complete',
+           'last_checkpoint', 'resume_from', 'checkpoint_sealer', 'set_embedding_lr', 'make_trainer', 'train', 'main']
 
 # %% ../nbs/05_sft.ipynb #c006
 def check_stop_tokens(generation_config, # a transformers `GenerationConfig`
@@ -190,10 +191,29 @@ class SpeedSwitches:
     torch_compile: bool = False            # torch.compile the model
     deepspeed: str|None = None             # a DeepSpeed JSON (configs/ds_zero2.json, ds_zero3.json)
 
+# %% ../nbs/05_sft.ipynb #h11002
+@dataclass
+class AdapterSwitches:
+    "LoRA variants and extras under the names LLaMA-Factory and Unsloth use, passed through to peft and trl."
+    use_dora: bool = False                     # DoRA: LoRA on the direction plus a trained magnitude per output (peft)
+    use_rslora: bool = False                   # rank-stabilised LoRA: scale alpha/sqrt(r) instead of alpha/r (peft)
+    modules_to_save: list|None = None          # whole modules trained besides LoRA, e.g. [embed_tokens, lm_head]
+    embedding_learning_rate: float|None = None # learning rate of trained embed_tokens / lm_head weights (Unsloth)
+    neftune_noise_alpha: float|None = None     # NEFTune: uniform noise on the input embeddings in training (trl)
+
+# %% ../nbs/05_sft.ipynb #h11004
+@dataclass
+class QLoRASwitches:
+    "4-bit loading of the base model with bitsandbytes (QLoRA); needs a CUDA GPU."
+    load_in_4bit: bool = False
+    bnb_4bit_quant_type: Literal['nf4', 'fp4'] = 'nf4'   # NF4: the QLoRA paper's 4-bit normal float
+    bnb_4bit_compute_dtype: Literal['bfloat16', 'float16', 'float32'] = 'bfloat16'
+    bnb_4bit_use_double_quant: bool = True     # quantize the quantization constants too (~0.37 bit a weight saved)
+
 # %% ../nbs/05_sft.ipynb #c082
 @dataclass
-class SFTRecipe(SpeedSwitches):
-    "One SFT run: model, data, LoRA and optimiser settings, and the `SpeedSwitches`."
+class SFTRecipe(QLoRASwitches, AdapterSwitches, SpeedSwitches):
+    "One SFT run: model, data, LoRA, optimiser and checkpoint settings, and the switches above."
     model: str = 'smollm2'                 # hub id, local folder ('./…', '../…' or absolute), or 'smollm2'
     train_file: str = 'runs/demo/data/train.jsonl'
     eval_file: str|None = None             # validation split (never the test split)
@@ -215,9 +235,11 @@ class SFTRecipe(SpeedSwitches):
     eval_steps: int|None = None
     seed: int|None = None                  # None: settings.ini's seed
     report_to: str = 'none'
+    save_total_limit: int = 2              # checkpoints kept; at least 2, so a failed save leaves the one before
+    resume: bool|str|None = None           # true or 'auto': from the newest complete checkpoint; or a folder
 
 # %% ../nbs/05_sft.ipynb #c084
-_path_keys = ('train_file', 'eval_file', 'output_dir', 'deepspeed')
+_path_keys = ('train_file', 'eval_file', 'output_dir', 'deepspeed', 'resume')
 
 def resolve_paths(d:dict,     # recipe keys and values
                   root:Path,  # the folder relative paths start from
@@ -226,7 +248,7 @@ def resolve_paths(d:dict,     # recipe keys and values
     d = dict(d)
     for k in _path_keys + ('model',):
         v = d.get(k)
-        if not isinstance(v, str) or not v or Path(v).is_absolute(): continue
+        if not isinstance(v, str) or v in ('', 'auto') or Path(v).is_absolute(): continue
         if k != 'model' or v.startswith(('./', '../')): d[k] = str((Path(root)/v).resolve())
     return d
 
@@ -273,43 +295,65 @@ def check_adapter(adapter_dir:str|Path,    # folder with `adapter_model.safetens
 # %% ../nbs/05_sft.ipynb #c109
 def lora_config(recipe:SFTRecipe, # the run
                ):
-    "peft `LoraConfig` for a causal LM: rank `lora_r`, alpha `lora_alpha`, on `target_modules` (default all linear)."
+    "peft `LoraConfig`: rank `lora_r`, alpha `lora_alpha`, on `target_modules`, with the `AdapterSwitches`."
     from peft import LoraConfig
     return LoraConfig(r=recipe.lora_r, lora_alpha=recipe.lora_alpha, lora_dropout=recipe.lora_dropout,
-                      target_modules=recipe.target_modules, task_type='CAUSAL_LM')
+                      target_modules=recipe.target_modules, use_dora=recipe.use_dora, use_rslora=recipe.use_rslora,
+                      modules_to_save=recipe.modules_to_save, task_type='CAUSAL_LM')
 
 # %% ../nbs/05_sft.ipynb #c111
 def sft_config(recipe:SFTRecipe, # the run
                has_eval:bool,    # whether there is a validation split
                progress:bool=True, # tqdm bars and printed logs; False for notebooks and tests
               ):
-    "trl `SFTConfig` from the recipe; the speed switches pass straight through."
+    "trl `SFTConfig` from the recipe; the speed switches and NEFTune pass straight through."
     from trl import SFTConfig
     r, seed = recipe, get_settings().seed if recipe.seed is None else recipe.seed
+    if r.save_total_limit < 2: raise ValueError('save_total_limit must be at least 2: a failed save needs the last')
     return SFTConfig(output_dir=r.output_dir, learning_rate=r.learning_rate, lr_scheduler_type=r.lr_scheduler_type,
         warmup_steps=r.warmup_steps, num_train_epochs=r.num_train_epochs, max_steps=r.max_steps,
         per_device_train_batch_size=r.per_device_train_batch_size,
         per_device_eval_batch_size=r.per_device_train_batch_size,
-        gradient_accumulation_steps=r.gradient_accumulation_steps, activation_checkpointing=r.gradient_checkpointing,
+        gradient_accumulation_steps=r.gradient_accumulation_steps, **_checkpointing(SFTConfig, r.gradient_checkpointing),
         padding_free=r.packing, use_liger_kernel=r.use_liger_kernel, torch_compile=r.torch_compile, max_length=None,
         logging_steps=r.logging_steps, save_steps=r.save_steps, eval_strategy='steps' if has_eval else 'no',
         eval_steps=r.eval_steps or r.save_steps, bf16=r.dtype == 'bfloat16', fp16=r.dtype == 'float16',
         deepspeed=r.deepspeed,
-        seed=seed, data_seed=seed, report_to=r.report_to, dataset_num_proc=None, save_total_limit=2,
+        seed=seed, data_seed=seed, report_to=r.report_to, dataset_num_proc=None, save_total_limit=r.save_total_limit,
+        neftune_noise_alpha=r.neftune_noise_alpha,
         disable_tqdm=not progress, use_cpu=not _has_cuda(),
         include_num_input_tokens_seen='non_padding')  # tokens/s in the logs, for throughput comparisons
+
+def _checkpointing(config_cls, on:bool) -> dict:
+    "The recompute switch under this transformers' name: `activation_checkpointing` (new) or `gradient_checkpointing`."
+    new = 'activation_checkpointing' in config_cls.__dataclass_fields__
+    return {'activation_checkpointing' if new else 'gradient_checkpointing': on}
 
 def _has_cuda():
     import torch
     return torch.cuda.is_available()
 
+# %% ../nbs/05_sft.ipynb #h11104
+def quantization_config(recipe:SFTRecipe, # the run
+                       ):
+    "transformers `BitsAndBytesConfig` for 4-bit loading (QLoRA) if `recipe.load_in_4bit`, else None."
+    if not recipe.load_in_4bit: return None
+    import torch
+    from transformers import BitsAndBytesConfig
+    return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type=recipe.bnb_4bit_quant_type,
+                              bnb_4bit_compute_dtype=getattr(torch, recipe.bnb_4bit_compute_dtype),
+                              bnb_4bit_use_double_quant=recipe.bnb_4bit_use_double_quant)
+
 # %% ../nbs/05_sft.ipynb #c115
 def load_student(recipe:SFTRecipe, # the run
                 ) -> tuple:
     "`(model, tokenizer)` of the recipe's student, checked, with `<|im_end|>` as end token and `use_cache=False` (C26)."
+    q = quantization_config(recipe)
+    if q is not None and not _has_cuda(): raise ValueError('load_in_4bit (QLoRA) needs a CUDA GPU and bitsandbytes')
     path = prepare_student(recipe.model)
     tok = load_tokenizer(path)
-    model = load_model(path, recipe.dtype, attn_implementation=recipe.attn_implementation)
+    kw = dict(quantization_config=q, device_map={'': int(os.environ.get('LOCAL_RANK', 0))}) if q else {}
+    model = load_model(path, recipe.dtype, attn_implementation=recipe.attn_implementation, **kw)
     set_chat_stop_tokens(model, tok)
     model.config.use_cache = False   # C26: a cache disables the packed (block-diagonal) mask
     return model, tok
@@ -328,22 +372,107 @@ def save_adapter(trainer,          # a trained `SFTTrainer`
         check_adapter(out, expected_adapter_shapes(trainer.model.config, lora_config(recipe)))
     return out
 
-# %% ../nbs/05_sft.ipynb #c120
-def train(recipe:SFTRecipe,  # the run
-          callbacks=None,    # more `TrainerCallback`s
-          progress:bool=True, # tqdm bars and printed logs; False: silent (notebooks, tests)
-         ) -> Path:
-    "Run LoRA SFT; returns the adapter folder `output_dir/adapter` (adapter, tokenizer, `log_history.json`)."
+# %% ../nbs/05_sft.ipynb #h11201
+_SEAL = 'medkd_complete.json'
+
+def seal_checkpoint(folder:str|Path, # a checkpoint folder whose files are all written
+                   ) -> dict:
+    "Write `medkd_complete.json` into `folder` (every other file and its size), atomically; returns the listing."
+    folder = Path(folder)
+    files = sorted(p for p in folder.rglob('*') if p.is_file() and p.name != _SEAL)
+    sizes = {p.relative_to(folder).as_posix(): p.stat().st_size for p in files}
+    write_json(folder/_SEAL, sizes)
+    return sizes
+
+# %% ../nbs/05_sft.ipynb #h11204
+def checkpoint_complete(folder:str|Path, # a `checkpoint-N` folder
+                       ) -> bool:
+    "True if `folder` is sealed and every file its seal lists is present with the listed size."
+    folder = Path(folder)
+    try: sizes = read_json(folder/_SEAL)
+    except (OSError, RecordError): return False
+    return all((folder/k).is_file() and (folder/k).stat().st_size == n for k, n in sizes.items())
+
+# %% ../nbs/05_sft.ipynb #h11208
+def _step(p:Path) -> int: return int(p.name.split('-')[-1])
+
+def last_checkpoint(output_dir:str|Path, # a run's output folder
+                   ) -> Path|None:
+    "The newest complete `checkpoint-N` folder of `output_dir`, or None."
+    found = [p for p in Path(output_dir).glob('checkpoint-*') if p.name.split('-')[-1].isdigit()]
+    return max((p for p in found if checkpoint_complete(p)), key=_step, default=None)
+
+# %% ../nbs/05_sft.ipynb #h11212
+def resume_from(output_dir:str|Path, # the run's output folder
+                resume:bool|str|None, # None or False, True or 'auto', or a checkpoint folder
+                tidy:bool=True,      # delete unfinished checkpoints after the one chosen (the main process only)
+               ) -> str|None:
+    "The checkpoint folder to resume from, or None to start afresh; unfinished checkpoints are never chosen."
+    if resume in (None, False): return None
+    if resume not in (True, 'auto'):
+        if not checkpoint_complete(resume): raise ValueError(f'{resume}: not a complete checkpoint (no valid {_SEAL})')
+        return str(resume)
+    last = last_checkpoint(output_dir)
+    for p in Path(output_dir).glob('checkpoint-*'):
+        if tidy and p.name.split('-')[-1].isdigit() and (last is None or _step(p) > _step(last)): shutil.rmtree(p)
+    return None if last is None else str(last)
+
+# %% ../nbs/05_sft.ipynb #h11216
+def checkpoint_sealer():
+    "A `TrainerCallback` that seals each checkpoint (`seal_checkpoint`) once every process has written its part."
+    from accelerate import PartialState
+    from transformers import TrainerCallback
+    class CheckpointSealer(TrainerCallback):
+        "Seal `checkpoint-N` in `on_save`."
+        def on_save(self, args, state, control, **kw):
+            PartialState().wait_for_everyone()
+            if state.is_world_process_zero: seal_checkpoint(Path(args.output_dir)/f'checkpoint-{state.global_step}')
+    return CheckpointSealer()
+
+# %% ../nbs/05_sft.ipynb #h11218
+def set_embedding_lr(trainer,  # an `SFTTrainer` whose optimizer is not built yet
+                     lr:float, # learning rate of trained `embed_tokens` / `lm_head` weights
+                    ):
+    "Make `trainer` build its optimizer with trained embedding and output weights in groups of their own at `lr`."
+    opt_cls, opt_kw = trainer.get_optimizer_cls_and_kwargs(trainer.args, trainer.model)
+    def build(model, **kw):
+        decay, groups = set(trainer.get_decay_parameter_names(model)), {}
+        for n, p in model.named_parameters():
+            if p.requires_grad: groups.setdefault((n in decay, 'embed_tokens' in n or 'lm_head' in n), []).append(p)
+        wd = trainer.args.weight_decay
+        return opt_cls([dict(params=ps, weight_decay=wd if d else 0.0, **({'lr': lr} if e else {}))
+                        for (d, e), ps in groups.items()], **kw)
+    trainer.optimizer_cls_and_kwargs = (lambda: build, opt_kw)
+
+# %% ../nbs/05_sft.ipynb #h11220
+def make_trainer(recipe:SFTRecipe,  # the run
+                 callbacks=None,    # more `TrainerCallback`s
+                 progress:bool=True, # tqdm bars and printed logs; False: silent (notebooks, tests)
+                ):
+    "trl `SFTTrainer` for `recipe`, with `checkpoint_sealer` and the recipe's embedding learning rate."
     from trl import SFTTrainer
     from transformers import PrinterCallback
     args = sft_config(recipe, bool(recipe.eval_file), progress)
     model, tok = load_student(recipe)
     train_ds = build_dataset(read_records(recipe.train_file), tok, recipe.max_length)
     eval_ds = build_dataset(read_records(recipe.eval_file), tok, recipe.max_length) if recipe.eval_file else None
-    trainer = SFTTrainer(model=model, args=args, train_dataset=train_ds, eval_dataset=eval_ds,
-                         processing_class=tok, peft_config=lora_config(recipe), callbacks=callbacks)
+    trainer = SFTTrainer(model=model, args=args, train_dataset=train_ds, eval_dataset=eval_ds, processing_class=tok,
+                         peft_config=lora_config(recipe), callbacks=[checkpoint_sealer(), *(callbacks or [])])
     if not progress: trainer.remove_callback(PrinterCallback)
-    trainer.train()
+    if recipe.embedding_learning_rate is not None: set_embedding_lr(trainer, recipe.embedding_learning_rate)
+    return trainer
+
+# %% ../nbs/05_sft.ipynb #c120
+def train(recipe:SFTRecipe,  # the run
+          callbacks=None,    # more `TrainerCallback`s
+          progress:bool=True, # tqdm bars and printed logs; False: silent (notebooks, tests)
+          resume:bool|str|None=None, # True or 'auto', a checkpoint folder, False: afresh; None: the recipe's
+         ) -> Path:
+    "Run LoRA SFT, resumed if asked; returns the adapter folder `output_dir/adapter` (adapter, tokenizer, logs)."
+    trainer = make_trainer(recipe, callbacks, progress)
+    asked = recipe.resume if resume is None else resume
+    checkpoint = resume_from(recipe.output_dir, asked, tidy=trainer.args.should_save)
+    trainer.train(resume_from_checkpoint=checkpoint)
     return save_adapter(trainer, recipe)
 
 # %% ../nbs/05_sft.ipynb #c131
@@ -352,7 +481,8 @@ def main(recipe:str,             # path of a YAML recipe
          model:str=None,         # override the recipe's model (hub id or local folder)
          max_steps:int=None,     # override the recipe's max_steps
          train_file:str=None,    # override the recipe's train_file
-         output_dir:str=None):   # override the recipe's output_dir
+         output_dir:str=None,    # override the recipe's output_dir
+         resume:str=None):       # 'auto' (the newest complete checkpoint) or a checkpoint folder
     "Train the LoRA adapter described by `recipe`."
     given = dict(model=model, max_steps=max_steps, train_file=train_file, output_dir=output_dir)
-    print(train(load_recipe(recipe, **{k: v for k, v in given.items() if v is not None})))
+    print(train(load_recipe(recipe, **{k: v for k, v in given.items() if v is not None}), resume=resume))
