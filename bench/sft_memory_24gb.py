@@ -33,13 +33,7 @@ SETUPS = {'a_recipe_b2': 2, 'b_b4': 4, 'b_b8': 8, 'b_b16': 16, 'a_recipe_b4': 4,
 # ---------------------------------------------------------------- model: config + tokenizer only, weights built per run
 def model_dir(out:str, tokenizer:str, tiny:bool=False) -> str:
     "A folder with a Qwen2.5-7B-shaped config (tiny: 2 layers) and the tokenizer, no weights."
-    from transformers import Qwen2Config
-    shape = (dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2)
-             if tiny else dict(hidden_size=3584, intermediate_size=18944, num_hidden_layers=28, num_attention_heads=28,
-                               num_key_value_heads=4))
-    cfg = Qwen2Config(vocab_size=152064, max_position_embeddings=32768, rope_theta=1e6, rms_norm_eps=1e-6,
-                      tie_word_embeddings=False, bos_token_id=151643, eos_token_id=151643, pad_token_id=151643,
-                      use_cache=False, **shape)
+    cfg = sp.qwen7b_config(tiny)
     Path(out).mkdir(parents=True, exist_ok=True)
     cfg.save_pretrained(out)
     for f in Path(tokenizer).iterdir(): shutil.copy(f, Path(out)/f.name)

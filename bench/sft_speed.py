@@ -108,17 +108,22 @@ def prepare(out:str, n:int=1024, seed:int=0):
 
 
 # ---------------------------------------------------------------- model: built on the GPU machine
-def make_model(out:str, tokenizer:str, tiny:bool=False):
-    "Qwen2.5-7B-shaped Qwen2ForCausalLM with random bf16 weights (tiny: a 2-layer one for CPU tests), saved to `out`."
-    import torch
-    from transformers import Qwen2Config, Qwen2ForCausalLM, GenerationConfig
-    t = time.time()
+def qwen7b_config(tiny:bool=False):
+    "A Qwen2.5-7B-shaped `Qwen2Config` (tiny: 2 layers, hidden 64, for CPU tests)."
+    from transformers import Qwen2Config
     shape = (dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2)
              if tiny else dict(hidden_size=3584, intermediate_size=18944, num_hidden_layers=28, num_attention_heads=28,
                                num_key_value_heads=4))
-    cfg = Qwen2Config(vocab_size=152064, max_position_embeddings=32768, rope_theta=1e6, rms_norm_eps=1e-6,
-                      tie_word_embeddings=False, bos_token_id=151643, eos_token_id=151643, pad_token_id=151643,
-                      use_cache=False, **shape)
+    return Qwen2Config(vocab_size=152064, max_position_embeddings=32768, rope_theta=1e6, rms_norm_eps=1e-6,
+                       tie_word_embeddings=False, bos_token_id=151643, eos_token_id=151643, pad_token_id=151643,
+                       use_cache=False, **shape)
+
+def make_model(out:str, tokenizer:str, tiny:bool=False):
+    "Qwen2.5-7B-shaped Qwen2ForCausalLM with random bf16 weights (tiny: a 2-layer one for CPU tests), saved to `out`."
+    import torch
+    from transformers import Qwen2ForCausalLM, GenerationConfig
+    t = time.time()
+    cfg = qwen7b_config(tiny)
     torch.manual_seed(0)
     dev = 'cuda' if torch.cuda.is_available() else 'cpu'
     torch.set_default_dtype(torch.bfloat16 if dev == 'cuda' else torch.float32)
