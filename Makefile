@@ -5,6 +5,7 @@
 #   make course - adds JupyterLab, to work through the chapters interactively (the tests do not need it)
 #   make site   - the chapters as a website, offline, in _site/ (nbconvert; `nbdev-docs` where Quarto is installed)
 #   make readme - fills the README's tables from the committed run outputs (reports/, bench/results/)
+#   make times  - times the README's two commands on a fresh clone (tools/time_readme.py; TIMES_ARGS=--worktree, --demo)
 SHELL  := /bin/bash
 VENV   ?= .venv
 # Where the CPU build of torch comes from. Empty: pip's configured index (on the course machines it lies on disk).
@@ -14,7 +15,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.medkd-installed
 TEST_LOG := $(VENV)/nbdev-test.log
 
-.PHONY: setup demo test course site readme clean-runs
+.PHONY: setup demo test course site readme times clean-runs
 setup: $(STAMP)
 
 # torch first: on a machine without a GPU, the CPU build 2.13.0 (medkd asks only for a range it satisfies),
@@ -40,13 +41,17 @@ test: setup
 
 course: setup
 	$(PY) -m pip install -q -e ".[course]"
-	@echo "JupyterLab installed: run $(VENV)/bin/jupyter lab and open nbs/"
+	@echo "JupyterLab installed: source $(VENV)/bin/activate, then jupyter lab, and open nbs/"
 
 site: setup
 	$(PY) -c "from medkd.site import build_site; print(len(build_site('_site', 'nbs', 'README.md')), 'pages in _site/')"
 
 readme: setup
 	$(PY) -c "from medkd.site import update_readme; print('README.md', 'updated' if update_readme() else 'unchanged')"
+
+# a fresh clone in a temporary folder: set-up and tests timed as a new user meets them -> reports/setup/times.json
+times:
+	python3 tools/time_readme.py $(TIMES_ARGS)
 
 clean-runs:
 	rm -rf runs/demo runs/smoke

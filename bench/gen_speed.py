@@ -42,12 +42,12 @@ class StubTokenizer:
     eos_token_id, pad_token_id = 151645, 151643
     def convert_tokens_to_ids(self, t): return {'<|im_end|>': 151645, '<|endoftext|>': 151643}[t]
 
-def random_qwen7b(seed:int=0, shape:dict=QWEN7B):
-    "A Qwen2.5-7B-shaped `Qwen2ForCausalLM` with random bf16 weights, built on the GPU (no download)."
+def random_qwen7b(seed:int=0, shape:dict=QWEN7B, dtype:str='bfloat16'):
+    "A Qwen2.5-7B-shaped `Qwen2ForCausalLM` with random weights (bf16 on the GPU by default), built there (no download)."
     import torch
     from transformers import GenerationConfig, Qwen2Config, Qwen2ForCausalLM
     torch.manual_seed(seed)
-    torch.set_default_dtype(torch.bfloat16 if DEV == 'cuda' else torch.float32)
+    torch.set_default_dtype(getattr(torch, dtype) if DEV == 'cuda' else torch.float32)
     try:
         with torch.device(DEV): model = Qwen2ForCausalLM(Qwen2Config(**shape, attn_implementation='sdpa')).eval()
     finally: torch.set_default_dtype(torch.float32)
@@ -77,7 +77,12 @@ def hf_cached_logprobs(model, prompts, forced):
                       use_cache=True)
     return torch.stack(out, 1)
 
-TOLERANCE = dict(max_abs=0.1, mean_abs=0.01)
+# Written before the 2026-12-01 run, and failed by it (static 0.148, transformers' own cache 0.149): kept for the record.
+EARLIER_TOLERANCE = dict(max_abs=0.1, mean_abs=0.01)
+# The rule since then, stated before the next run: in bf16 the static path's gap to the plain forward may be at most
+# 1.25x the gap of transformers' own cached decoding (DynamicCache, SDPA) to the same forward, max and mean, i.e.
+# within the reference's own bf16 noise; in float32 at most 1e-3 nats max, 1e-4 mean (no bf16 rounding left).
+TOLERANCE = dict(bf16_ratio_to_transformers=1.25, fp32_max_abs=1e-3, fp32_mean_abs=1e-4)
 
 def agreement(model, n:int=16, steps:int=64, seed:int=1) -> dict:
     "Per-step log-probabilities of `n` teacher-forced sequences of `steps` tokens: static cache vs one forward."
@@ -88,9 +93,13 @@ def agreement(model, n:int=16, steps:int=64, seed:int=1) -> dict:
     ref = plain_logprobs(model, prompts, forced)
     gaps = dict(static=(cached_logprobs(model, prompts, forced) - ref).abs(),
                 transformers_cache=(hf_cached_logprobs(model, prompts, forced) - ref).abs())
-    res = {k: dict(max_abs=round(g.max().item(), 4), mean_abs=round(g.mean().item(), 5)) for k, g in gaps.items()}
-    ok = res['static']['max_abs'] <= TOLERANCE['max_abs'] and res['static']['mean_abs'] <= TOLERANCE['mean_abs']
-    return dict(sequences=n, steps=steps, logprob_mean=round(ref.mean().item(), 3), gap=res, tolerance=TOLERANCE, ok=ok)
+    res = {k: dict(max_abs=round(g.max().item(), 6), mean_abs=round(g.mean().item(), 7)) for k, g in gaps.items()}
+    s, h, dtype = res['static'], res['transformers_cache'], str(next(model.parameters()).dtype).removeprefix('torch.')
+    if dtype == 'float32': ok = s['max_abs'] <= TOLERANCE['fp32_max_abs'] and s['mean_abs'] <= TOLERANCE['fp32_mean_abs']
+    else: ok = all(s[k] <= TOLERANCE['bf16_ratio_to_transformers'] * h[k] for k in ('max_abs', 'mean_abs'))
+    earlier = s['max_abs'] <= EARLIER_TOLERANCE['max_abs'] and s['mean_abs'] <= EARLIER_TOLERANCE['mean_abs']
+    return dict(dtype=dtype, sequences=n, steps=steps, logprob_mean=round(ref.mean().item(), 3), gap=res,
+                tolerance=TOLERANCE, ok=ok, earlier_tolerance=EARLIER_TOLERANCE, earlier_ok=earlier)
 
 def timed(fn):
     "`(result, seconds)` of `fn()`, the GPU synchronised on both ends."
@@ -126,13 +135,12 @@ def main(argv=None):
     ap.add_argument('--out', default='bench/results', help='folder for gen_speed.json')
     ap.add_argument('--n', type=int, default=820, help='prompts for the static backend')
     ap.add_argument('--new-tokens', type=int, default=512)
-    ap.add_argument('--batch-sizes', default='410,820', help='static backend rows per bucket, each timed')
+    ap.add_argument('--variants', default='820:128:sdpa,820:0:sdpa,410:128:sdpa,820:128:cudnn',
+                    help='static backend runs through generate_ids, each BATCH:WINDOW:ATTENTION, each timed')
     ap.add_argument('--padded-n', type=int, default=128, help="prompts for today's padded path (extrapolated to --n)")
     ap.add_argument('--padded-batch', type=int, default=128)
     ap.add_argument('--seq-n', type=int, default=32, help='prompts for the one-at-a-time loop (extrapolated)')
     ap.add_argument('--seq-probe', type=int, default=64, help='new tokens per prompt timed in the one-at-a-time loop')
-    ap.add_argument('--no-matmul', dest='matmul_too', action='store_false',
-                    help="skip the extra static run with attention='matmul' (first batch size)")
     ap.add_argument('--tiny', action='store_true', help='dry run on the CPU: a 2-layer model, same vocabulary')
     a = ap.parse_args(argv)
     global DEV
@@ -154,18 +162,16 @@ def phase(res:dict, key:str, fn, save):
     print(key, res[key], flush=True)
     save()
 
-def static_run(model, tok, prompts, a, bs:int, attention:str='sdpa') -> dict:
-    "One timed static-backend run over all prompts: `generate_ids` for the default attention, else `generate_static`."
+def static_run(model, tok, prompts, a, bs:int, window:int, attention:str) -> dict:
+    "One timed static-backend run over all prompts through `generate_ids` (what `medkd eval` calls)."
     import torch
-    from medkd.generation import generate_ids, generate_static, last_backend_info
+    from medkd.generation import generate_ids, last_backend_info
     if DEV == 'cuda': torch.cuda.reset_peak_memory_stats()
-    kw = dict(batch_size=bs, min_new_tokens=a.new_tokens)
-    fn = ((lambda: generate_ids(model, tok, prompts, a.new_tokens, backend='static', **kw)) if attention == 'sdpa' else
-          (lambda: generate_static(model, tok, prompts, a.new_tokens, attention=attention, **kw)))
-    outs, s = timed(fn)
+    kw = dict(batch_size=bs, min_new_tokens=a.new_tokens, window=window, attention=attention)
+    outs, s = timed(lambda: generate_ids(model, tok, prompts, a.new_tokens, backend='static', **kw))
     assert all(len(o) == a.new_tokens for o in outs), 'a completion stopped early'
     peak = round(torch.cuda.max_memory_allocated() / 2**30, 1) if DEV == 'cuda' else None
-    return dict(batch_size=bs, seconds=round(s, 2), samples_per_s=round(len(prompts) / s, 2),
+    return dict(batch_size=bs, window=window, attention=attention, seconds=round(s, 2), samples_per_s=round(len(prompts) / s, 2),
                 new_tokens_per_s=round(len(prompts) * a.new_tokens / s), peak_gib=peak, info=last_backend_info())
 
 def padded_run(model, tok, prompts, sub, a) -> dict:
@@ -203,10 +209,9 @@ def run(a):
     print('model load', round(res['model_load_s'], 1), 's;', res['prompts'], flush=True)
     phase(res, 'agreement', lambda: agreement(model), save)
     phase(res, 'warmup', lambda: len(generate_ids(model, tok, prompts[:16], 8, batch_size=16, backend='static')), save)
-    runs = [(int(b), 'sdpa') for b in a.batch_sizes.split(',')]
-    runs += [(runs[0][0], 'matmul')] if a.matmul_too else []
-    for k, (bs, att) in enumerate(runs):
-        phase(res, f'static_{k}', lambda: static_run(model, tok, prompts, a, bs, att), save)
+    runs = [(int(b), int(w), att) for b, w, att in (v.split(':') for v in a.variants.split(','))]
+    for k, (bs, w, att) in enumerate(runs):
+        phase(res, f'static_{k}', lambda: static_run(model, tok, prompts, a, bs, w, att), save)
     res['static'] = [res.pop(f'static_{k}') for k in range(len(runs))]
     sub = sorted(range(a.n), key=lambda i: lengths[i])[::max(1, a.n // a.padded_n)][:a.padded_n]
     phase(res, 'padded', lambda: padded_run(model, tok, prompts, sub, a), save)
@@ -216,8 +221,10 @@ def run(a):
     save()
     print(f"\n{'path':44} {'samples/s':>10}")
     for r in res['static']:
-        name = f"static cache ({r.get('info', {}).get('attention', '?').split(':')[0]}), batch {r.get('batch_size')}"
-        print(f"{name:44} {r.get('samples_per_s', r.get('error'))!s:>10}")
+        i = r.get('info', {})
+        name = f"static {r.get('attention')}, batch {r.get('batch_size')}, window {r.get('window')}"
+        print(f"{name:44} {r.get('samples_per_s', r.get('error'))!s:>10}   prefill {i.get('prefill_s')} s, "
+              f"decode {i.get('decode_s')} s, peak {r.get('peak_gib')} GiB")
     name = f'padded (today), batch {a.padded_batch}, subset'
     print(f"{name:44} {res['padded'].get('samples_per_s')!s:>10}")
     print(f"{'one at a time (extrapolated)':44} {res['one_at_a_time'].get('samples_per_s')!s:>10}")

@@ -340,6 +340,8 @@ def report(path):
         print(f"projection, seed's full recipe ({SEED_RECORDS:,} records x {SEED_EPOCHS} epochs x {mean_len:.0f} tokens) on one "
               f"{best['gpu']}: {_hours(best, mean_len):.2f} h with {best['setup']} vs the seed's {SEED_HOURS:.0f} h "
               f"({SEED_HOURS/_hours(best, mean_len):.0f}x); plain loop {_hours(base, mean_len):.1f} h")
+    cpu = ROOT/'bench'/'results'/'cpu_train_speed.json'   # the course machine's figure, by the CPU training benchmark
+    print('CPU (2-core course machine):', json.loads(cpu.read_text()) if cpu.exists() else f'{cpu.name} not recorded yet')
 
 
 if __name__ == '__main__':

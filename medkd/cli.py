@@ -8,19 +8,20 @@ Docs: https://medkd.github.io/medkd/cli.html.md"""
 from __future__ import annotations
 import contextlib, errno, logging, shutil, sys
 from pathlib import Path
-from fastcore.script import anno_parser, call_parse, parse_cli
-from .core import RecordError, iter_rows, read_json, read_records
+from fastcore.script import anno_parser, parse_cli
+from .core import RecordError, iter_rows, load_yaml, read_json, read_records
 from .crawl import BASE_URL, case_to_distill_case, crawl, listing_urls
-from .sft import load_model, load_recipe, load_tokenizer, prepare_student, train
+from .sft import _has_cuda, load_model, load_recipe, load_tokenizer, prepare_student, train
 from .evaluation import metrics_table
 from .export import merge_adapter
 from .pipeline import (UsageError, checked_settings, clinical_summary, demo_records, find_data_dir, find_shipped,
-                            run_demo)
+                            run_demo, torch_threads)
 
 # %% auto #0
-__all__ = ['COMMANDS', 'one_line', 'must_exist', 'staged_dir', 'adapter_base', 'load_student', 'medkd_crawl', 'medkd_distill',
-           'student_tokenizer', 'build_from_recipe', 'medkd_build', 'medkd_train', 'exam_items', 'medkd_eval',
-           'medkd_export', 'medkd_chat', 'medkd_serve', 'medkd_demo', 'usage', 'command_help', 'run_command', 'main']
+__all__ = ['DEMO_ROWS', 'COMMANDS', 'one_line', 'must_exist', 'staged_dir', 'adapter_base', 'load_student', 'medkd_crawl',
+           'medkd_distill', 'student_tokenizer', 'build_from_recipe', 'medkd_build', 'recipe_stage', 'run_grpo',
+           'medkd_train', 'exam_items', 'medkd_eval', 'medkd_export', 'medkd_chat', 'medkd_serve', 'demo_table',
+           'demo_notes', 'medkd_demo', 'usage', 'command_help', 'run_command', 'bars_only_on_terminal', 'main']
 
 # %% ../nbs/09_cli.ipynb #c007
 def one_line(e:BaseException, # what a command raised
@@ -80,15 +81,17 @@ def adapter_base(adapter:str|Path, # a LoRA adapter folder written by `medkd tra
 def load_student(name:str, # hub id, local folder or 'smollm2'
                  adapter:str|Path|None=None, # a LoRA adapter folder to apply
                 ):
-    "`(model, tokenizer)` in eval mode: the base model `name`, with `adapter` applied if given."
+    "`(model, tokenizer)` in eval mode: the base `name`, with `adapter` applied (a GRPO adapter: after its SFT adapter)."
     from peft import PeftModel
+    if adapter and (Path(adapter)/'applies_to.json').exists():
+        from medkd.grpo import load_trained_policy   # chapter 06c: base, its SFT adapter merged in, then this one
+        return load_trained_policy(adapter)
     path = prepare_student(name)
     model, tok = load_model(path).eval(), load_tokenizer(path)
     return (PeftModel.from_pretrained(model, str(adapter)).eval() if adapter else model), tok
 
 # %% ../nbs/09_cli.ipynb #c020
-@call_parse
-def medkd_crawl(out:str='runs/default', # run folder: writes out/crawl (cases.jsonl, summary.json, html/ page cache)
+def medkd_crawl(out:str='runs/default', # run folder: writes out/crawl (cases.jsonl, failures.jsonl, summary.json, html/ cache)
                 pages:int=1, # listing pages to read
                 case_urls:str='', # comma-separated case page URLs to read besides the listings
                 base_url:str=BASE_URL, # the site (the tests use a local fixture site)
@@ -102,8 +105,7 @@ def medkd_crawl(out:str='runs/default', # run folder: writes out/crawl (cases.js
                 cookie_file=cookie_file))
 
 # %% ../nbs/09_cli.ipynb #c022
-@call_parse
-def medkd_distill(out:str='runs/default', # run folder: writes out/distill (distill.jsonl, rejects.jsonl, summary.json)
+def medkd_distill(out:str='runs/default', # run folder: writes out/distill (distill.jsonl, rejects.jsonl, summary.json, cache/)
                   cases:str=None, # cases {id, input, reference} as .jsonl or .json (default: out/crawl/cases.jsonl)
                   model:str=None, # teacher model (default: teacher_model of settings.ini)
                   base_url:str=None, # OpenAI-compatible endpoint (default: teacher_base_url of settings.ini)
@@ -140,7 +142,6 @@ def build_from_recipe(recipe:str|Path, # a data recipe: a path or a shipped name
     with staged_dir(dest) as part: return build_corpus(rec, part, tokenizer=tok)
 
 # %% ../nbs/09_cli.ipynb #c024
-@call_parse
 def medkd_build(out:str='runs/default', # run folder: writes out/data (the splits as .jsonl and Alpaca .json)
                 recipe:str=None, # a data recipe (YAML, see 04a_corpus) or shipped name; None: the demo's records
                 tokenizer:str=None, # the student's tokenizer for token lengths (default: the recipe's, else settings')
@@ -167,22 +168,49 @@ def medkd_build(out:str='runs/default', # run folder: writes out/data (the split
         with staged_dir(dest) as part: counts = write_splits(part, splits, name='medkd', seed=seed)['counts']
     print(f"wrote {dest}: " + ', '.join(f'{n} {k}' for k, n in counts.items()) + ' records')
 
+# %% ../nbs/09_cli.ipynb #852d2f08
+def recipe_stage(path:str|Path, # a training recipe (YAML)
+                ) -> str:
+    "'grpo' for a recipe whose top level says `stage: grpo`, 'sft' for one without `stage:`; else a `RecordError`."
+    stage = load_yaml(path).get('stage')
+    if stage in (None, 'grpo'): return stage or 'sft'
+    raise RecordError(f"unknown stage {stage!r}: 'grpo', or no stage: for SFT", path, field='stage')
+
+# %% ../nbs/09_cli.ipynb #1aef88e4
+def run_grpo(recipe:Path, # a recipe with `stage: grpo`
+             out:Path, # the run folder: reads out/data/train.jsonl and out/sft/adapter (if any), writes out/grpo
+             resume:bool=False, # continue from the newest complete checkpoint in out/grpo
+             **given): # recipe keys given on the command line (None: not given)
+    "GRPO as `recipe` says on the run folder (`medkd.grpo.train_grpo`): its adapter folder."
+    try: from medkd.grpo import load_grpo_recipe, train_grpo
+    except ModuleNotFoundError as e:
+        if e.name != 'medkd.grpo': raise
+        raise UsageError(f'{recipe} is a GRPO recipe (stage: grpo), but this medkd has no medkd.grpo: '
+                         'install a medkd with chapter 06c_grpo') from None
+    run = dict(output_dir=str(out/'grpo'), train_file=str(out/'data'/'train.jsonl'))
+    if (out/'sft'/'adapter').is_dir(): run['sft_adapter'] = str(out/'sft'/'adapter')
+    r = load_grpo_recipe(recipe, **run | {k: v for k, v in given.items() if v is not None})
+    must_exist(r.train_file, 'training file', f'run `medkd build --out {out}` first, or pass --train-file FILE')
+    with contextlib.nullcontext() if _has_cuda() else torch_threads():   # CPU: one torch thread per free core
+        return train_grpo(r, resume=True if resume else None)
+
 # %% ../nbs/09_cli.ipynb #c027
-@call_parse
-def medkd_train(out:str='runs/default', # run folder: reads out/data, writes out/sft (adapter/ and checkpoints)
+def medkd_train(out:str='runs/default', # run folder: reads out/data, writes out/sft (adapter/, checkpoint-N/); GRPO: out/grpo
                 recipe:str='demo_cpu.yaml', # recipe path or shipped name (./recipes/, then the installed copies)
                 model:str=None, # student: hub id, local folder or 'smollm2' (default: the recipe's)
                 max_steps:int=None, # override the recipe's max_steps
                 train_file:str=None, # training records (default: out/data/train.jsonl)
                 eval_file:str=None, # validation records (default: out/data/validation.jsonl if it exists)
                 resume:bool=False): # continue from the newest complete checkpoint in out/sft (if any)
-    "LoRA SFT of the student on the run folder's training split, as the YAML recipe says."
+    "Train the student as the YAML recipe says: LoRA SFT, or GRPO for a recipe with `stage: grpo`."
     checked_settings()
-    run = Path(out)
+    run, path = Path(out), find_shipped(recipe)
+    if recipe_stage(path) == 'grpo':
+        return print(f'adapter: {run_grpo(path, run, resume, model=model, max_steps=max_steps, train_file=train_file)}')
     val = eval_file or next((str(p) for p in [run/'data'/'validation.jsonl'] if p.exists()), None)
     over = dict(train_file=str(train_file or run/'data'/'train.jsonl'), output_dir=str(run/'sft'), model=model,
                 max_steps=max_steps)
-    r = load_recipe(find_shipped(recipe), eval_file=val, **{k: v for k, v in over.items() if v is not None})
+    r = load_recipe(path, eval_file=val, **{k: v for k, v in over.items() if v is not None})
     must_exist(r.train_file, 'training file', f'run `medkd build --out {out}` first, or pass --train-file FILE')
     print(f'adapter: {train(r, resume=True if resume else None)}')
 
@@ -197,7 +225,6 @@ def exam_items(path:str|None, # a JSON array of exam items (None: the shipped sl
                      else find_data_dir()/'nmle_exam'/'physician_200.json', n)
 
 # %% ../nbs/09_cli.ipynb #c029
-@call_parse
 def medkd_eval(out:str='runs/default', # run folder: reads out/data/test.jsonl and out/sft/adapter, writes out/eval
                adapter:str=None, # LoRA adapter folder (default: out/sft/adapter)
                base:bool=False, # evaluate the base model alone, without an adapter
@@ -228,7 +255,6 @@ def medkd_eval(out:str='runs/default', # run folder: reads out/data/test.jsonl a
     print(clinical_summary(m))
 
 # %% ../nbs/09_cli.ipynb #c031
-@call_parse
 def medkd_export(out:str='runs/default', # run folder: reads out/sft/adapter, writes out/merged
                  adapter:str=None, # LoRA adapter folder (default: out/sft/adapter)
                  model:str=None, # base model (default: the one the adapter was trained from)
@@ -241,7 +267,6 @@ def medkd_export(out:str='runs/default', # run folder: reads out/sft/adapter, wr
     print(f"merged: {Path(out)/'merged'} ({rep['dtype']}, {rep['bytes']:,} bytes)")
 
 # %% ../nbs/09_cli.ipynb #c033
-@call_parse
 def medkd_chat(out:str='runs/default', # run folder whose merged/ model answers
                model:str=None, # a model folder, hub id or 'smollm2' (default: out/merged)
                adapter:str=None, # a LoRA adapter folder on top of `model`
@@ -252,7 +277,6 @@ def medkd_chat(out:str='runs/default', # run folder whose merged/ model answers
     chat(model or str(must_exist(Path(out)/'merged', 'merged model', fix)), adapter, max_tokens=max_tokens)
 
 # %% ../nbs/09_cli.ipynb #c034
-@call_parse
 def medkd_serve(out:str='runs/default', # run folder whose merged/ model answers
                 model:str=None, # a model folder, hub id or 'smollm2' (default: out/merged)
                 adapter:str=None, # a LoRA adapter folder on top of `model`
@@ -263,8 +287,49 @@ def medkd_serve(out:str='runs/default', # run folder whose merged/ model answers
     fix = f'run `medkd export --out {out}` first, or pass --model DIR'
     serve(model or str(must_exist(Path(out)/'merged', 'merged model', fix)), adapter, port=port, max_tokens=max_tokens)
 
+# %% ../nbs/09_cli.ipynb #02e07f25
+DEMO_ROWS = {'diagnosis_any': 'diagnosis right (any reference diagnosis)', 'diagnosis_all': 'diagnosis right (all)',
+             'exam_accuracy': 'exam accuracy (chance 0.20)', 'termination': 'stops before the token limit',
+             'repetition': 'repeats a phrase 3+ times in a row',
+             'think_no_instruction': '`<think>` without the instruction',
+             'think': '`<think>` with the instruction', 'bleu-4': 'BLEU-4 (×100)', 'rouge-1': 'ROUGE-1 (×100)',
+             'rouge-2': 'ROUGE-2 (×100)', 'rouge-l': 'ROUGE-L (×100)'}
+
+def _ci(d:dict, key:str='mean', sign:str='') -> str:
+    "`value (lo, hi)` of an interval dict, or '–' when nothing was scored."
+    if d is None or d.get(key) is None: return '–'
+    return f"{d[key]:{sign}.2f} ({d['lo']:{sign}.2f}, {d['hi']:{sign}.2f})"
+
+# %% ../nbs/09_cli.ipynb #a8533893
+def demo_table(m:dict, # the demo's metrics.json (`medkd.clinical.evaluate_run`)
+              ) -> str:
+    "Markdown table of the demo: each metric before and after SFT with 95% intervals, and the paired difference."
+    out = ['| metric | before SFT | after SFT | after − before |', '|---|---|---|---|']
+    for k, name in DEMO_ROWS.items():
+        if k not in m.get('after', {}): continue
+        out.append(f"| {name} | {_ci(m.get('before', {}).get(k))} | {_ci(m['after'][k])} | "
+                   f"{_ci(m.get('diff', {}).get(k), 'diff', '+')} |")
+    return '\n'.join(out + demo_notes(m))
+
+# %% ../nbs/09_cli.ipynb #18cc91ee
+def demo_notes(m:dict, # the demo's metrics.json
+              ) -> list[str]:
+    "What the demo measured on, what it trained on and how long it took, from the run's own record."
+    n, d = m['n'], m.get('demo', {})
+    notes = [f"\nMeans over {n['test']} held-out test records and {n['exam']} exam items, with "
+             f"{round(100 * m['confidence'])}% bootstrap intervals ({m['n_boot']:,} resamples, seed {m['seed']}); "
+             "fractions, except BLEU/ROUGE (×100)."]
+    if d: notes.append(f"Training: {d['steps']} steps at batch {d['batch_size']} see {d['records_seen']} of the "
+                       f"{d['train_records']} training records; inputs are clipped to {d['clip']['input']} characters, "
+                       f"rationales to {d['clip']['rationale']}, answers to {d['clip']['answer']}, and the "
+                       f"instruction is the short demo one (`{d['instruction']}`).")
+    cb = m.get('llamafactory', {}).get('copy_input_baseline', {}).get('completion')
+    if cb: notes.append(f"Copying the case text as the answer scores BLEU-4 {cb['bleu-4']:.2f}, "
+                        f"ROUGE-L {cb['rouge-l']:.2f}.")
+    if m.get('seconds'): notes.append(f"The whole run took {m['seconds'] / 60:.1f} minutes where it ran (2 CPU cores).")
+    return notes
+
 # %% ../nbs/09_cli.ipynb #c036
-@call_parse
 def medkd_demo(out:str=None, # run folder (default: runs/demo, or runs/smoke with --smoke)
                smoke:bool=False, # 16 training records and 3 steps: the same code path, quickly
                max_steps:int=None, # override the recipe's training steps
@@ -274,7 +339,8 @@ def medkd_demo(out:str=None, # run folder (default: runs/demo, or runs/smoke wit
     "The whole chain on shipped data: build, answer, train SmolLM2-135M on CPU, answer again, export."
     rep = run_demo(out, smoke=smoke, max_steps=max_steps, n_no_instruction=n_no_instruction, n_exam=n_exam,
                    data_dir=data)
-    print(clinical_summary(rep), metrics_table(rep['llamafactory']), sep='\n\n')
+    print(demo_table(rep), "LLaMA-Factory's metrics (×100, format a fraction):", metrics_table(rep['llamafactory']),
+          sep='\n\n')
     where = Path(out or checked_settings().runs_dir/('smoke' if smoke else 'demo')).resolve()
     print(f"\nn={rep['n']['test']} test records, {rep['n']['exam']} exam items; run folder: {where}")
 
@@ -305,6 +371,17 @@ def run_command(name:str, # a key of `COMMANDS`
     finally: sys.argv = argv
     return COMMANDS[name](*pargs, **kwargs)
 
+# %% ../nbs/09_cli.ipynb #8d8acd5c
+def bars_only_on_terminal(stream=None, # where the bars go (default: sys.stderr)
+                         ) -> bool:
+    "Turn every tqdm bar off when `stream` is not a terminal (a log, a pipe); True if they were turned off."
+    import tqdm.std
+    if (stream or sys.stderr).isatty() or getattr(tqdm.std.tqdm, '_medkd_off', False): return False
+    init = tqdm.std.tqdm.__init__
+    def off(self, *args, **kw): init(self, *args, **{**kw, 'disable': True})
+    tqdm.std.tqdm.__init__, tqdm.std.tqdm._medkd_off = off, True
+    return True
+
 # %% ../nbs/09_cli.ipynb #c046
 def main(argv:list[str]|None=None, # the arguments after `medkd` (default: sys.argv[1:])
         ):
@@ -313,6 +390,7 @@ def main(argv:list[str]|None=None, # the arguments after `medkd` (default: sys.a
     if not args or args[0] in ('-h', '--help'): return print(usage())
     name = args[0]
     logging.basicConfig(level=logging.WARNING, format='%(levelname)s %(name)s: %(message)s')
+    bars_only_on_terminal()
     try:
         if name not in COMMANDS: raise UsageError(f"unknown command {name!r}: use one of {', '.join(COMMANDS)}")
         run_command(name, args[1:])
@@ -320,3 +398,6 @@ def main(argv:list[str]|None=None, # the arguments after `medkd` (default: sys.a
         if (msg := one_line(e)) is None: raise
         print(f'medkd {name}: {msg}', file=sys.stderr)
         raise SystemExit(getattr(e, 'exit_code', 1)) from None
+
+# %% ../nbs/09_cli.ipynb #3f3bbf7d
+if __name__ == '__main__': main()

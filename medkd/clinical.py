@@ -14,7 +14,7 @@ from .core import (DiskCache, SFTRecord, THINK_CLOSE, THINK_OPEN, diagnosis_agre
                         read_json, split_diagnoses, think_format_ok, write_json, write_jsonl, atomic_write)
 from .distill import Teacher, cache_key, normalise_reply
 from .evaluation import bootstrap_diff, completion_text, prompt_ids, similarity_scores
-from .generation import generate_ids
+from .generation import generate_ids, last_backend_info
 
 # %% auto #0
 __all__ = ['EXAM_CHANCE', 'EXAM_SOURCE', 'EXAM_INSTRUCTION', 'EXAM_MAX_NEW_TOKENS', 'LOOP_MIN_UNIT', 'LOOP_MAX_UNIT',
@@ -419,7 +419,8 @@ def run_eval(model, # a causal LM (or a peft model): the model evaluated
     "`medkd eval`: passes (2 cores: 30 tests×160 tok ≈145 s, no-instruction ≈130 s, 50 exam×64 ≈115 s), `evaluate_run`."
     ans = model_answers(model, tok, records, max_new_tokens, exam, exam_max_new_tokens, n_no_instruction, batch_size,
                         preset)
-    return evaluate_run(out_dir, records, ans, before, exam, n_boot=n_boot, seed=seed)
+    gen = dict(last_backend_info(), batch_size=batch_size, preset=preset)   # backend, settings, versions (issue 16)
+    return evaluate_run(out_dir, records, ans, before, exam, n_boot=n_boot, seed=seed, extra=dict(generation=gen))
 
 # %% ../nbs/06b_clinical.ipynb #k134
 JUDGE_PROMPT = ('你是临床诊断评审专家。判断模型回答是否给出了参考诊断：同义或更具体的表述算“是”；被否定、只作为鉴别诊断、'

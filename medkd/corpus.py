@@ -14,18 +14,19 @@ from pathlib import Path
 from typing import Any, Literal
 from .core import (SFTRecord, RecordError, THINK_OPEN, THINK_CLOSE, join_output, split_output, match_key, get_settings,
                         write_json, write_jsonl, read_records, atomic_write, load_yaml, typed_fields, iter_rows, utc_now)
-from .format import SOURCES, from_iiyi_dialogues
+from .format import SOURCES, clip_record, from_iiyi_dialogues
 from .distill import read_distilled
 from .merge import split_by_group, write_splits, group_of, shuffle_records
 
 # %% auto #0
-__all__ = ['DROP_REASONS', 'LAYOUTS', 'load_source', 'read_source', 'clean_output', 'Ledger', 'clean', 'token_lengths',
-           'length_filter', 'compare_form', 'dedupe_text', 'dedupe_key', 'keep_rank', 'exact_dedupe', 'shingles',
-           'jaccard', 'shingle_hashes', 'minhash_params', 'minhashes', 'near_pairs', 'components', 'exact_similarity',
-           'near_dedupe', 'mix', 'split_by_source', 'ngram_hashes', 'HeldOut', 'exam_texts', 'decontaminate',
-           'leakage_audit', 'conversational', 'prompt_completion', 'write_layouts', 'save_datasetdict', 'file_sha256',
-           'length_cutoffs', 'plot_lengths', 'card_markdown', 'SourceSpec', 'DataRecipe', 'load_data_recipe',
-           'load_all', 'held_out_texts', 'dedupe_and_split', 'write_card', 'build_corpus']
+__all__ = ['DROP_REASONS', 'LAYOUTS', 'load_source', 'read_source', 'clean_output', 'Ledger', 'clean', 'clip_records',
+           'token_lengths', 'length_filter', 'compare_form', 'dedupe_text', 'dedupe_key', 'keep_rank', 'exact_dedupe',
+           'shingles', 'jaccard', 'shingle_hashes', 'minhash_params', 'minhashes', 'near_pairs', 'components',
+           'exact_similarity', 'near_dedupe', 'mix', 'split_by_source', 'ngram_hashes', 'HeldOut', 'exam_texts',
+           'decontaminate', 'leakage_audit', 'conversational', 'prompt_completion', 'write_layouts', 'save_datasetdict',
+           'file_sha256', 'length_cutoffs', 'plot_lengths', 'card_markdown', 'SourceSpec', 'DataRecipe',
+           'load_data_recipe', 'load_all', 'prepared_records', 'held_out_texts', 'dedupe_and_split', 'write_card',
+           'build_corpus']
 
 # %% ../nbs/04a_corpus.ipynb #0f968680
 def load_source(fmt:str, # a key of `SOURCES`, 'iiyi_dialogues', 'records' or 'distilled'
@@ -81,6 +82,7 @@ class Ledger:
     counts: dict = field(default_factory=dict)   # step -> source -> records after the step
     dropped: list = field(default_factory=list)
     skipped_files: list = field(default_factory=list)   # with on_error: skip, `{file, error}` of each source left out
+    clipped: dict = field(default_factory=dict)         # field -> records `clip_records` shortened
 
 # %% ../nbs/04a_corpus.ipynb #0a5de5aa
 from fastcore.basics import patch
@@ -116,6 +118,23 @@ def clean(records:list[SFTRecord], ledger:Ledger) -> list[SFTRecord]:
         else: kept.append(SFTRecord(**{**r.to_dict(), 'output': out}))
     ledger.record('clean', kept)
     return kept
+
+# %% ../nbs/04a_corpus.ipynb #e48582a2
+def clip_records(records:list[SFTRecord], ledger:Ledger,
+                 max_input:int|None=None, # characters of the case text (None: whole)
+                 max_rationale:int|None=None, # characters of the rationale (None: whole)
+                 max_answer:int|None=None, # characters of the answer (None: whole); the reference stays whole
+                 instruction:str|None=None, # every record's instruction (None: each keeps its own)
+                ) -> list[SFTRecord]:
+    "Records clipped by `format.clip_record`, with `instruction`; `ledger.clipped` counts the records each limit shortened."
+    out, n = [], Counter()
+    for r in records:
+        c = clip_record(r, max_input, max_rationale, max_answer)
+        n.update({f: getattr(c, f) != getattr(r, f) for f in ('input', 'rationale', 'answer')})
+        out.append(c if instruction is None else SFTRecord(**{**c.to_dict(), 'instruction': instruction}))
+    ledger.clipped = {f: ledger.clipped.get(f, 0) + n[f] for f in ('input', 'rationale', 'answer')}
+    ledger.record('clip', out)
+    return out
 
 # %% ../nbs/04a_corpus.ipynb #eb6aed57
 def token_lengths(records:list[SFTRecord], tok, # a Hugging Face tokenizer (the student's)
@@ -441,8 +460,9 @@ def card_markdown(card:dict) -> str:
     rows += [f"| {s} | {' | '.join(str(card['counts'][k].get(s, 0)) for k in steps)} |" for s in srcs]
     drops = [f'- {k}: {v}' for k, v in card['dropped'].items()]
     cut = [f"- {s}: {v}" for s, v in card['length_cutoffs'].items()]
+    clip = ['', '## Records clipped, per field', f"- {card['clipped']}"] if card.get('clipped') else []
     return '\n'.join([f"# Data card: {card['name']}", '', '## Records per source after each step', *rows, '',
-                      '## Dropped, by step and reason', *drops, '', '## Tokens that keep 95% / 99% of records', *cut,
+                      '## Dropped, by step and reason', *drops, *clip, '', '## Tokens that keep 95% / 99% of records', *cut,
                       '', '## Leakage audit (input names the reference diagnosis)', '```', json.dumps(card['leakage'],
                       ensure_ascii=False), '```', '', f"Seed {card['seed']}; inputs: see data_card.json", ''])
 
@@ -457,16 +477,22 @@ class SourceSpec:
     cap: int|None = None             # at most this many records after cleaning and deduplication
     weight: float = 1.0              # the share of the source's records drawn (0..1)
     mask: bool = True                # mask diagnosis terms that leak into the input
+    id_prefix: str = ''              # put before every record id of the source (ids must be unique across sources)
 
 # %% ../nbs/04a_corpus.ipynb #985d165f
 @dataclass
 class DataRecipe:
-    "A corpus build: sources, filters, deduplication, decontamination, split and layouts."
+    "A corpus build: sources, clipping, filters, deduplication, decontamination, split and layouts."
     sources: list
     name: str = 'medkd'
     seed: int|None = None                 # None: settings.ini's seed
     max_tokens: int|None = None           # drop longer records (student's tokenizer); None: keep all
     tokenizer: str|None = None            # hub id or folder of the student's tokenizer (for lengths)
+    data_dir: str|None = None             # the folder source and exam paths start from (relative to the recipe); None: its folder
+    max_input: int|None = None            # clip the case text to this many characters (`clip_records`); None: whole
+    max_rationale: int|None = None        # clip the rationale likewise
+    max_answer: int|None = None           # clip the answer likewise (the reference stays whole)
+    instruction: str|None = None          # one instruction for every record; None: each source's own
     exact_dedupe: bool = True
     near_dedupe: bool = True
     near_threshold: float = 0.8           # Jaccard of character 5-grams
@@ -480,23 +506,27 @@ class DataRecipe:
     layouts: list = field(default_factory=lambda: list(LAYOUTS))
 
 # %% ../nbs/04a_corpus.ipynb #55a89943
-def load_data_recipe(path:Path|str) -> DataRecipe:
-    "Read and type-check a data recipe; source paths become absolute (relative to the recipe's folder)."
+def load_data_recipe(path:Path|str, # a YAML data recipe
+                     data_dir:Path|str|None=None, # replaces the recipe's `data_dir`, the folder its paths start from
+                    ) -> DataRecipe:
+    "Read and type-check a data recipe; source and exam paths become absolute (from `data_dir`, else the recipe's folder)."
     path = Path(path)
     d = load_yaml(path)
     if not isinstance(d.get('sources'), list): raise RecordError('expected a list of sources', path, field='sources')
     srcs = [typed_fields(SourceSpec, s if isinstance(s, dict) else {}, f'{path} (source {i + 1})')
             for i, s in enumerate(d['sources'])]
-    for s in srcs:
-        s.path = str((path.parent/s.path).resolve())
-        if s.eval_path: s.eval_path = str((path.parent/s.eval_path).resolve())
     rec = typed_fields(DataRecipe, {**d, 'sources': srcs}, path)
-    if rec.exam: rec.exam = str((path.parent/rec.exam).resolve())
+    root = Path(data_dir) if data_dir is not None else path.parent/(rec.data_dir or '.')
+    rec.data_dir = str(root.resolve())
+    for s in srcs:
+        s.path = str((root/s.path).resolve())
+        if s.eval_path: s.eval_path = str((root/s.eval_path).resolve())
+    if rec.exam: rec.exam = str((root/rec.exam).resolve())
     return rec
 
 # %% ../nbs/04a_corpus.ipynb #7ab01c8a
 def load_all(rec:DataRecipe, ledger:Ledger) -> tuple[list[SFTRecord], dict[str,str]]:
-    "The records of every source (named by `SourceSpec.name`) and `{file: sha256}` of the inputs."
+    "The records of every source (named by `SourceSpec.name`, ids after its `id_prefix`) and `{file: sha256}` of the inputs."
     records, inputs, seen = [], {}, {}
     for s in rec.sources:
         try: rs = read_source(s.format, s.path, s.eval_path, s.mask)
@@ -505,12 +535,22 @@ def load_all(rec:DataRecipe, ledger:Ledger) -> tuple[list[SFTRecord], dict[str,s
             ledger.skipped_files.append(dict(file=Path(s.path).name, error=str(e)))
             continue
         for f in filter(None, (s.path, s.eval_path)): inputs[Path(f).name] = file_sha256(f)
-        for r in rs:
-            if r.id in seen: raise RecordError(f'duplicate record id {r.id!r} (also in {seen[r.id]})', s.path, field='id')
+        for r in (SFTRecord(**{**r.to_dict(), 'id': s.id_prefix + r.id, 'source': s.name or r.source}) for r in rs):
+            if r.id in seen: raise RecordError(f'duplicate record id {r.id!r} (also in {seen[r.id]}): give one source an '
+                                               'id_prefix', s.path, field='id')
             seen[r.id] = Path(s.path).name
-            records.append(SFTRecord(**{**r.to_dict(), 'source': s.name or r.source}))
+            records.append(r)
     ledger.record('load', records)
     return records, inputs
+
+# %% ../nbs/04a_corpus.ipynb #a9ec2e7e
+def prepared_records(rec:DataRecipe, ledger:Ledger) -> tuple[list[SFTRecord], list[SFTRecord], dict[str,str]]:
+    "`(records, loaded, inputs)`: every source loaded (`load_all`), cleaned and, if the recipe says so, clipped."
+    loaded, inputs = load_all(rec, ledger)
+    records = clean(loaded, ledger)
+    clips = (rec.max_input, rec.max_rationale, rec.max_answer, rec.instruction)
+    if any(v is not None for v in clips): records = clip_records(records, ledger, *clips)
+    return records, loaded, inputs
 
 # %% ../nbs/04a_corpus.ipynb #0cfd8612
 def held_out_texts(splits:dict[str,list[SFTRecord]], exam:str|None) -> dict[str,str]:
@@ -534,10 +574,12 @@ def write_card(out:Path, rec:DataRecipe, seed:int, ledger:Ledger, loaded:list[SF
                lengths:dict[str,list[int]]|None, files:list[str]) -> dict:
     "Write `data_card.json`, `data_card.md`, `dropped.jsonl` and `token_lengths.png`; return the card."
     cut = {s: length_cutoffs(v) for s, v in sorted((lengths or {}).items())}
-    card = dict(name=rec.name, seed=seed, counts=ledger.counts, dropped=ledger.reasons(), skipped_files=ledger.skipped_files,
+    card = dict(name=rec.name, seed=seed, counts=ledger.counts, dropped=ledger.reasons(), clipped=ledger.clipped,
+                skipped_files=ledger.skipped_files,
                 leakage=leakage_audit(loaded), length_cutoffs=cut, inputs=dict(sorted(inputs.items())),
                 recipe=asdict(rec) | {'sources': [asdict(s) | {'path': Path(s.path).name} for s in rec.sources],
-                                      'exam': rec.exam and Path(rec.exam).name}, files=files)
+                                      'exam': rec.exam and Path(rec.exam).name, 'data_dir': rec.data_dir and Path(rec.data_dir).name},
+                files=files)
     write_json(out/'data_card.json', card)
     with atomic_write(out/'data_card.md') as f: f.write(card_markdown(card))
     write_jsonl(out/'dropped.jsonl', ledger.dropped)
@@ -549,11 +591,10 @@ def build_corpus(recipe:DataRecipe|Path|str, # a data recipe or its YAML file
                  out_dir:Path|str, # where the splits and the data card go
                  tokenizer=None, # the student's tokenizer (default: `recipe.tokenizer`, loaded with AutoTokenizer)
                 ) -> dict:
-    "Load, clean, filter, dedupe, mix, split, decontaminate and write a corpus; returns its data card."
+    "Load, clean, clip, filter, dedupe, mix, split, decontaminate and write a corpus; returns its data card."
     rec = recipe if isinstance(recipe, DataRecipe) else load_data_recipe(recipe)
     seed, out, ledger = get_settings().seed if rec.seed is None else rec.seed, Path(out_dir), Ledger()
-    loaded, inputs = load_all(rec, ledger)
-    records = clean(loaded, ledger)
+    records, loaded, inputs = prepared_records(rec, ledger)
     tok = tokenizer or (_auto_tokenizer(rec.tokenizer) if rec.tokenizer else None)
     if rec.max_tokens and tok is None: raise RecordError('max_tokens needs a tokenizer: set tokenizer:', field='tokenizer')
     lengths = token_lengths(records, tok) if tok is not None else None

@@ -18,7 +18,7 @@ __all__ = ['PROBES', 'STUDY_ONLY', 'RECIPE_KEYS', 'probe_logits', 'check_full_pr
            'check_merged_logits', 'check_changed', 'untie_changed_embeddings', 'check_tied_embeddings',
            'check_reload_weights', 'check_reload_logits', 'saved_dtypes', 'check_saved_dtypes', 'save_merged',
            'check_reloaded', 'save_checked', 'card_facts', 'recipe_lines', 'data_lines', 'evaluation_lines',
-           'model_card', 'write_model_card', 'merge_adapter']
+           'adapter_label', 'model_card', 'write_model_card', 'merge_adapter']
 
 # %% ../nbs/07_export.ipynb #c008
 PROBES = ['患者，男，45岁，转移性右下腹痛1天，麦氏点压痛。', '患者，女，30岁，停经40天，下腹痛伴阴道少量流血。',
@@ -51,11 +51,13 @@ def check_full_precision(base_path:str, # hub id or folder of the base model
 def merge_in_memory(base_path:str, # local folder of the base model
                     adapter_dir:str|Path, # the LoRA adapter
                     tok, # the adapter's tokenizer
+                    sft_adapter:str|Path|None=None, # merged into the base first (a GRPO adapter applies to base + SFT)
                    ) -> tuple:
-    "`(merged float32 model, dict(base=, peft=, merged=) probe logits)`."
+    "`(merged float32 model, dict(base=, peft=, merged=) probe logits)`; `base` is base + `sft_adapter` if given."
     from peft import PeftModel
     check_full_precision(base_path)
     base_model = load_model(base_path, 'float32').eval()
+    if sft_adapter: base_model = PeftModel.from_pretrained(base_model, str(sft_adapter)).merge_and_unload().eval()
     logits = dict(base=probe_logits(base_model, tok))
     peft_model = PeftModel.from_pretrained(base_model, str(adapter_dir)).eval()
     logits['peft'] = probe_logits(peft_model, tok)
@@ -240,20 +242,32 @@ def evaluation_lines(metrics:str|Path|dict|None, # the run's `metrics.json` (a `
     return [f"Greedy answers on {metrics.get('split', 'the test')} split (n={metrics['n']}), before and after "
             'training, with 95% bootstrap intervals:', '', metrics_table(metrics)]
 
+# %% ../nbs/07_export.ipynb #d5e30c0e
+def adapter_label(adapter_dir:str|Path, # an adapter folder
+                  run_dir:str|Path, # the run folder the export is written into
+                 ) -> str:
+    "`adapter_dir` relative to `run_dir` (e.g. `sft/adapter`); outside it, its last two folder names."
+    a = Path(adapter_dir).resolve()
+    try: return str(a.relative_to(Path(run_dir).resolve()))
+    except ValueError: return str(Path(*a.parts[-2:]))
+
 # %% ../nbs/07_export.ipynb #e019
 def model_card(report:dict, # the export report of `merge_adapter`
                facts:dict, # from `card_facts`
                metrics:str|Path|dict|None=None, # the run's `metrics.json`, or the report
+               run_dir:str|Path='.', # the run folder: adapters are named relative to it
               ) -> str:
     "The README.md of an export: what it is, for study only, training, data, evaluation and the export's checks."
-    r = report
+    r, name = report, lambda p: f'`{adapter_label(p, run_dir)}`'
     checks = [f"- merged vs base + adapter: largest logit difference {r['max_abs_err_vs_base_plus_adapter']:.2g}",
               f"- merged vs base: largest logit change {r['max_abs_change_vs_base']:.2g} (the adapter is not empty)",
               f"- reloaded weights identical; tied embeddings: {r['tie_word_embeddings']}",
               f"- tensors per dtype: {r['saved_dtypes']}; {r['shards']} safetensors file(s), {r['bytes']} bytes"]
-    lines = ['---', f"base_model: {report['base']}", 'library_name: transformers', 'tags: [medkd, distillation, lora]',
-             '---', '', f"# medkd student: {Path(str(report['base'])).name} + LoRA", '', STUDY_ONLY, '',
-             f"`{report['base']}` with the LoRA adapter `{report['adapter']}` merged in, saved in {report['dtype']}.",
+    what = (f"the SFT adapter {name(r['sft_adapter'])} merged in, then the GRPO adapter {name(r['adapter'])}"
+            if r.get('sft_adapter') else f"the LoRA adapter {name(r['adapter'])} merged in")
+    lines = ['---', f"base_model: {r['base']}", 'library_name: transformers', 'tags: [medkd, distillation, lora]',
+             '---', '', f"# medkd student: {Path(str(r['base'])).name} + LoRA", '', STUDY_ONLY, '',
+             f"`{r['base']}` with {what}, saved in {r['dtype']}.",
              '', '## Training', '', *recipe_lines(facts['recipe']), '', '## Data', '', *data_lines(facts['manifest']),
              '', '## Evaluation', '', *evaluation_lines(metrics), '', '## Export checks', '', *checks]
     return '\n'.join(lines) + '\n'
@@ -265,9 +279,9 @@ def write_model_card(out_dir:str|Path, # the export folder
                      metrics:str|Path|dict|None=None, # the run's `metrics.json`, or the report
                      manifest:str|Path|None=None, # the data manifest; None: beside the recipe's train file
                     ) -> Path:
-    "Write `out_dir/README.md`, the model card; returns its path."
+    "Write `out_dir/README.md`, the model card (adapters named relative to `out_dir`'s parent); returns its path."
     path = Path(out_dir)/'README.md'
-    with atomic_write(path) as f: f.write(model_card(report, card_facts(adapter_dir, manifest), metrics))
+    with atomic_write(path) as f: f.write(model_card(report, card_facts(adapter_dir, manifest), metrics, Path(out_dir).parent))
     return path
 
 # %% ../nbs/07_export.ipynb #c058
@@ -282,18 +296,20 @@ def merge_adapter(base:str, # hub id or folder of the base model
                   metrics:str|Path|dict|None=None, # the run's `metrics.json`, for the model card
                   manifest:str|Path|None=None, # the data manifest; None: beside the recipe's train file
                  ) -> dict:
-    "Merge `adapter_dir` into `base`, run every check above, save to `out_dir` with a model card; the export report."
+    "Merge `adapter_dir` into `base` (+ its SFT adapter if GRPO), run the checks, save to `out_dir` with a card; the report."
     import torch
-    if check_files: check_adapter(adapter_dir)
+    from medkd.grpo import read_applies_to   # chapter 06c, imported when used (as the CLI's GRPO dispatch does)
+    sft = (read_applies_to(adapter_dir) or {}).get('sft_adapter')
+    for a in filter(None, (sft, adapter_dir) if check_files else ()): check_adapter(a)
     tok = load_tokenizer(str(adapter_dir))
-    merged, logits = merge_in_memory(prepare_student(base), adapter_dir, tok)
+    merged, logits = merge_in_memory(prepare_student(base), adapter_dir, tok, sft)
     err = check_merged_logits(logits['merged'], logits['peft'], atol)
     change = check_changed(logits['merged'], logits['base'], min_change)
     untie_changed_embeddings(merged)
     merged = merged.to(getattr(torch, dtype))
     part = Path(out_dir).with_name(Path(out_dir).name + '.partial')
     saved = save_checked(merged, tok, part, dtype, 0.05 * max(logits['peft'].abs().max().item(), 1.0), max_shard_size)
-    report = dict(base=base, adapter=str(adapter_dir), dtype=dtype, max_abs_err_vs_base_plus_adapter=err,
+    report = dict(base=base, adapter=str(adapter_dir), sft_adapter=sft and str(sft), dtype=dtype, max_abs_err_vs_base_plus_adapter=err,
                   max_abs_change_vs_base=change, reload_weights_identical=True, **saved,
                   eos_token_id=merged.generation_config.eos_token_id)
     write_json(part/'export_report.json', report)

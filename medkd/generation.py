@@ -14,9 +14,10 @@ from tqdm.auto import tqdm
 # %% auto #0
 __all__ = ['PRESETS', 'DECODE_ATTENTION', 'graph_failures', 'UNSUPPORTED', 'BACKENDS', 'stop_ids', 'cut_at_stop', 'left_pad',
            'versions', 'last_backend_info', 'record_backend', 'generate_padded', 'grouped_attention',
-           'folded_attention', 'StaticKV', 'static_attention', 'attention_as', 'length_buckets', 'prefill_chunks',
-           'prefill_mask', 'prefill', 'decode_step', 'graphed', 'decoder', 'logits_processors', 'pick_tokens',
-           'generate_bucket', 'generate_static', 'plain_logprobs', 'cached_logprobs', 'generate_vllm', 'generate_ids']
+           'folded_attention', 'cudnn_attention', 'StaticKV', 'static_attention', 'attention_as', 'length_buckets',
+           'prefill_chunks', 'prefill_mask', 'prefill', 'decode_step', 'graphed', 'decoder', 'logits_processors',
+           'pick_tokens', 'generate_bucket', 'pick_attention', 'generate_static', 'plain_logprobs', 'cached_logprobs',
+           'generate_vllm', 'generate_ids']
 
 # %% ../nbs/05b_generation.ipynb #g009
 PRESETS = dict(greedy=dict(do_sample=False), llamafactory=dict(do_sample=True, temperature=0.95, top_p=0.7, top_k=50))
@@ -123,7 +124,12 @@ def folded_attention(q:torch.Tensor,    # queries (B, H, 1, D): one decoding ste
     return o.reshape(B, H, 1, D).transpose(1, 2)
 
 # %% ../nbs/05b_generation.ipynb #g044
-DECODE_ATTENTION = dict(sdpa=folded_attention, matmul=grouped_attention)
+def cudnn_attention(q, k, v, keep, scale):
+    "`folded_attention` with SDPA restricted to its cuDNN kernel (a GPU only; a benchmark variant)."
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+    with sdpa_kernel(SDPBackend.CUDNN_ATTENTION): return folded_attention(q, k, v, keep, scale)
+
+DECODE_ATTENTION = dict(sdpa=folded_attention, matmul=grouped_attention, cudnn=cudnn_attention)
 
 # %% ../nbs/05b_generation.ipynb #g046
 class StaticKV:
@@ -137,6 +143,7 @@ class StaticKV:
         self.start = torch.tensor([self.P - n for n in lengths], device=p.device)
         self.cols, self.cur = torch.arange(shape[3], device=p.device), torch.tensor(self.P, device=p.device)
         self.rows, self.col0, self.keep, self.attend = slice(None), 0, None, DECODE_ATTENTION[attention]
+        self.L = shape[3]   # columns a decoding step attends to (a window's end; all by default)
 
 # %% ../nbs/05b_generation.ipynb #g049
 def static_attention(module, query, key, value, attention_mask, scaling=None, dropout=0.0, medkd_kv=None, **kwargs):
@@ -145,7 +152,7 @@ def static_attention(module, query, key, value, attention_mask, scaling=None, dr
     if query.shape[2] == 1:
         kv.k[i].index_copy_(2, kv.cur.view(1), key)
         kv.v[i].index_copy_(2, kv.cur.view(1), value)
-        return kv.attend(query, kv.k[i], kv.v[i], kv.keep, scaling), None
+        return kv.attend(query, kv.k[i][:, :, :kv.L], kv.v[i][:, :, :kv.L], kv.keep, scaling), None
     c = slice(kv.col0, kv.col0 + key.shape[2])
     kv.k[i][kv.rows, :, c], kv.v[i][kv.rows, :, c] = key, value
     R = query.shape[1] // key.shape[1]
@@ -218,8 +225,9 @@ def prefill(model,                # the model, attention switched to `static_att
 
 # %% ../nbs/05b_generation.ipynb #g067
 def decode_step(model, kv:StaticKV, tok:torch.Tensor) -> torch.Tensor:
-    "Feed `tok` (B, 1) at column `kv.cur`; the next-token logits (B, V)."
-    kv.keep = ((kv.cols >= kv.start[:, None]) & (kv.cols <= kv.cur))[:, None]
+    "Feed `tok` (B, 1) at column `kv.cur`, attending to the first `kv.L` columns; the next-token logits (B, V)."
+    cols = kv.cols[:kv.L]
+    kv.keep = ((cols >= kv.start[:, None]) & (cols <= kv.cur))[:, None]
     pos = (kv.cur - kv.start)[:, None]
     return model(input_ids=tok, position_ids=pos, medkd_kv=kv, use_cache=False, logits_to_keep=1).logits[:, -1]
 
@@ -239,16 +247,22 @@ def graphed(fn):
 graph_failures = []
 
 # %% ../nbs/05b_generation.ipynb #g074
-def decoder(model, kv:StaticKV, cuda_graphs:bool):
-    "`(tok, step)`: write the next ids into `tok` (B, 1), then `step()` returns the logits (a graph replay if asked)."
-    tok = torch.zeros(len(kv.start), 1, dtype=torch.long, device=kv.cur.device)
+def decoder(model, kv:StaticKV, cuda_graphs:bool, window:int=0):
+    "`(tok, step)`: write the next ids into `tok` (B, 1); `step(col)` feeds them at column `col`, returns the logits."
+    tok, graphs = torch.zeros(len(kv.start), 1, dtype=torch.long, device=kv.cur.device), {}
     fn = lambda: decode_step(model, kv, tok)
-    if not cuda_graphs: return tok, fn
-    try: replay, out = graphed(fn)
-    except RuntimeError as e:  # a model whose forward cannot be captured still decodes, eagerly
-        graph_failures.append(repr(e)[:300])
-        return tok, fn
-    return tok, lambda: (replay(), out)[1]
+    def step(col:int):
+        kv.L = min(kv.P + window * ((col - kv.P) // window + 1), len(kv.cols)) if window else len(kv.cols)
+        if not cuda_graphs or graph_failures: return fn()
+        if kv.L not in graphs:
+            try: graphs[kv.L] = graphed(fn)
+            except RuntimeError as e:  # a model whose forward cannot be captured still decodes, eagerly
+                graph_failures.append(repr(e)[:300])
+                return fn()
+        replay, out = graphs[kv.L]
+        replay()
+        return out
+    return tok, step
 
 # %% ../nbs/05b_generation.ipynb #g076
 UNSUPPORTED = ('no_repeat_ngram_size', 'bad_words_ids', 'min_p', 'typical_p', 'epsilon_cutoff', 'eta_cutoff',
@@ -276,25 +290,50 @@ def pick_tokens(logits:torch.Tensor, seq:torch.Tensor, procs, do_sample:bool) ->
     scores = procs(seq, logits.float())
     return torch.multinomial(scores.softmax(-1), 1)[:, 0] if do_sample else scores.argmax(-1)
 
+# %% ../nbs/05b_generation.ipynb #df12e5e8
+class _Clock:
+    "Add the seconds since the last call to `times[key]` (the GPU synchronised first); nothing if `times` is None."
+    def __init__(self, dev, times:dict|None):
+        import time
+        self.now, self.dev, self.times = time.perf_counter, dev, times
+        self.t = self.now()
+    def __call__(self, key:str):
+        if self.times is None: return
+        if self.dev.type == 'cuda': torch.cuda.synchronize(self.dev)
+        t = self.now()
+        self.times[key] = round(self.times.get(key, 0) + t - self.t, 3)
+        self.t = t
+
 # %% ../nbs/05b_generation.ipynb #g083
 def generate_bucket(model, prompts:list[list[int]], max_new_tokens:int, pad_id:int, stops:list[int],
                     preset:str='greedy', min_new_tokens:int=0, prefill_tokens:int=16384, cuda_graphs:bool=False,
-                    attention:str='sdpa') -> list[list[int]]:
-    "Completion ids of `prompts` (ascending length) decoded together on one `StaticKV`."
+                    attention:str='sdpa', window:int=0, times:dict|None=None) -> list[list[int]]:
+    "Completion ids of `prompts` (ascending length) decoded together on one `StaticKV`; seconds added to `times`."
     lengths, dev = list(map(len, prompts)), next(model.parameters()).device
-    kv = StaticKV(model, lengths, max_new_tokens, attention)
+    kv, clock = StaticKV(model, lengths, max_new_tokens, attention), _Clock(dev, times)
     seq = torch.cat([left_pad(prompts, pad_id)[0], torch.full((len(prompts), max_new_tokens), pad_id)], 1).to(dev)
     stop_t, done = torch.tensor(stops, device=dev), torch.zeros(len(prompts), dtype=torch.bool, device=dev)
     procs, do_sample = logits_processors(model, preset, stops, kv.P, min_new_tokens)
-    logits, (tok, step) = prefill(model, kv, seq, lengths, prefill_tokens), decoder(model, kv, cuda_graphs)
+    logits, (tok, step) = prefill(model, kv, seq, lengths, prefill_tokens), decoder(model, kv, cuda_graphs, window)
+    clock('prefill_s')
     for t in range(max_new_tokens):
         seq[:, kv.P + t] = nxt = pick_tokens(logits, seq[:, :kv.P + t], procs, do_sample)
         done |= torch.isin(nxt, stop_t)
         if t + 1 == max_new_tokens or (t % 32 == 31 and done.all()): break
         tok.copy_(nxt[:, None])
-        logits = step()
+        logits = step(kv.P + t)
         kv.cur += 1
+    clock('decode_s')
     return [cut_at_stop(r, stops) for r in seq[:, kv.P:].tolist()]
+
+# %% ../nbs/05b_generation.ipynb #g083b
+def pick_attention(model, # the model that decodes
+                   attention:str='auto', # a key of `DECODE_ATTENTION`, or 'auto'
+                  ) -> str:
+    "`attention`, or for 'auto': 'cudnn' on a CUDA GPU of compute capability 9.0 or above (H100/H200), else 'sdpa'."
+    if attention != 'auto': return attention
+    p = next(model.parameters())
+    return 'cudnn' if p.is_cuda and torch.cuda.get_device_capability(p.device)[0] >= 9 else 'sdpa'
 
 # %% ../nbs/05b_generation.ipynb #g084
 def generate_static(model,                   # a causal LM (transformers or peft) on transformers' attention interface
@@ -307,20 +346,22 @@ def generate_static(model,                   # a causal LM (transformers or peft
                     progress:bool=False,     # show a progress bar
                     prefill_tokens:int=16384,# padded prompt tokens per prefill chunk
                     cuda_graphs:bool|None=None, # replay decoding steps as CUDA graphs (default: on a GPU)
-                    attention:str='sdpa',    # decoding attention: a key of `DECODE_ATTENTION`
+                    attention:str='auto',    # a key of `DECODE_ATTENTION`, or 'auto' (`pick_attention`)
+                    window:int=128,          # cache columns per decoding graph after the prompt; 0: all
                    ) -> list[list[int]]:
     "Completion ids of `prompts`: length buckets of at most `batch_size` rows, each decoded on a static cache."
     stops, outs = stop_ids(tok, model), [None] * len(prompts)
     graphs = next(model.parameters()).is_cuda if cuda_graphs is None else cuda_graphs
+    attention = pick_attention(model, attention)
     graph_failures.clear()
-    buckets = length_buckets(list(map(len, prompts)), batch_size)
+    buckets, times = length_buckets(list(map(len, prompts)), batch_size), {}
     with torch.no_grad(), attention_as(model, 'medkd_static', static_attention):
         for idx in tqdm(buckets, desc='generate', disable=not progress):
             rows = generate_bucket(model, [prompts[i] for i in idx], max_new_tokens, tok.pad_token_id, stops, preset,
-                                   min_new_tokens, prefill_tokens, graphs, attention)
+                                   min_new_tokens, prefill_tokens, graphs, attention, window, times)
             for i, r in zip(idx, rows): outs[i] = r
     record_backend(backend='static', batch_size=batch_size, buckets=[len(b) for b in buckets], preset=preset,
-                   max_new_tokens=max_new_tokens, prefill_tokens=prefill_tokens,
+                   max_new_tokens=max_new_tokens, prefill_tokens=prefill_tokens, window=window, **times,
                    cuda_graphs=graphs and not graph_failures, graph_failures=graph_failures[:1],
                    attention=f'{attention}: grouped-query decoding over a static cache, no per-head K/V copy')
     return outs
@@ -350,7 +391,7 @@ def cached_logprobs(model, prompts:list[list[int]], forced:list[list[int]], cuda
             out.append(logits.float().log_softmax(-1).gather(-1, f[:, t, None])[:, 0])
             if t + 1 < T:
                 tok.copy_(f[:, t, None])
-                logits = step()
+                logits = step(kv.P + t)
                 kv.cur += 1
     return torch.stack(out, 1)
 
@@ -381,9 +422,10 @@ def generate_ids(model,                   # a causal LM (transformers or peft)
                  backend:str='auto',      # 'auto', 'padded', 'static' or 'vllm'
                  progress:bool=False,     # show a progress bar
                  min_new_tokens:int=0,    # stop ids suppressed until this many tokens (benchmarks)
+                 **kw,                    # backend settings, e.g. `window`, `prefill_tokens` (static)
                 ) -> list[list[int]]:
     "Completion ids of `prompts`, in order, cut at the first stop id; `last_backend_info()` then says how."
     if backend == 'auto': backend = 'static' if next(model.parameters()).is_cuda else 'padded'
     if backend not in BACKENDS: raise ValueError(f'unknown backend {backend!r}: one of {list(BACKENDS)} or auto')
     return BACKENDS[backend](model, tok, prompts, max_new_tokens, batch_size=batch_size, preset=preset,
-                             min_new_tokens=min_new_tokens, progress=progress)
+                             min_new_tokens=min_new_tokens, progress=progress, **kw)

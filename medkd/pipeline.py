@@ -6,11 +6,11 @@ Docs: https://medkd.github.io/medkd/pipeline.html.md"""
 
 # %% ../nbs/08_pipeline.ipynb #c003
 from __future__ import annotations
-import dataclasses, site, sys, time
+import dataclasses, math, os, site, sys, time
+from contextlib import contextmanager
 from pathlib import Path
 import medkd
 from .core import Settings, find_settings, get_settings, read_json, read_records
-from .format import from_iiyi_dialogues, from_iiyi_cases, from_cmb_clin, clip_record
 from .sft import SFTRecipe, load_recipe, train, prepare_student, load_model, load_tokenizer
 from .evaluation import score_predictions, copy_input_baseline, compare_runs, plot_loss, plot_before_after
 from .generation import last_backend_info
@@ -18,9 +18,9 @@ from .clinical import METRICS, Answers, ModelAnswers, evaluate_run, load_exam, m
 from .export import merge_adapter
 
 # %% auto #0
-__all__ = ['DEMO_INSTRUCTION', 'UsageError', 'installed_dir', 'find_shipped', 'checked_settings', 'find_data_dir', 'demo_records',
-           'demo_splits', 'demo_recipe', 'exam_slice', 'llamafactory_report', 'demo_facts', 'write_reports',
-           'clinical_summary', 'run_demo']
+__all__ = ['UsageError', 'installed_dir', 'find_shipped', 'checked_settings', 'find_data_dir', 'demo_data_recipe', 'demo_records',
+           'demo_splits', 'demo_recipe', 'free_cores', 'torch_threads', 'exam_slice', 'llamafactory_report',
+           'demo_facts', 'write_reports', 'clinical_summary', 'before_and_after', 'run_demo']
 
 # %% ../nbs/08_pipeline.ipynb #c006
 class UsageError(Exception):
@@ -72,40 +72,44 @@ def find_data_dir(data_dir:str|Path|None=None, # a folder; None: settings.ini's 
     return d.resolve()
 
 # %% ../nbs/08_pipeline.ipynb #c032
-DEMO_INSTRUCTION = '根据病历推理诊断：推理过程写在<think></think>内，标签后直接给出诊断。'
+def demo_data_recipe(data_dir:Path|None=None, # the data folder (see `find_data_dir`)
+                     recipe:str|Path='data_demo.yaml', # a data recipe path or a shipped name (see `find_shipped`)
+                    ):
+    "The demo's `corpus.DataRecipe`, its paths starting from the data folder."
+    from medkd.corpus import load_data_recipe   # loads `datasets` (seconds): imported when needed
+    return load_data_recipe(find_shipped(recipe), data_dir=find_data_dir(data_dir))
 
 # %% ../nbs/08_pipeline.ipynb #c033
 def demo_records(data_dir:Path|None=None, # the data folder (see `find_data_dir`)
-                 max_input:int=120, # clip the case text to this many characters (None: whole)
-                 max_rationale:int=50, # clip the rationale (None: whole)
-                 max_answer:int=30, # clip the diagnosis (None: whole)
-                 instruction:str|None=DEMO_INSTRUCTION, # the instruction of every record (None: keep the seed's)
+                 max_input:int|None=..., # clip the case text to this many characters (None: whole; ...: the recipe's)
+                 max_rationale:int|None=..., # clip the rationale (None: whole; ...: the recipe's)
+                 max_answer:int|None=..., # clip the diagnosis (None: whole; ...: the recipe's)
+                 instruction:str|None=..., # every record's instruction (None: settings.ini's; ...: the recipe's)
                 ) -> list:
-    "Clipped `SFTRecord`s from the shipped iiyi dialogues and case records and CMB-Clin."
-    d = find_data_dir(data_dir)
-    ii = d/'iiyi_aihospital'
-    recs = (from_iiyi_dialogues(ii/'dialog_history_gpt4.jsonl', ii/'evaluation_iiyi_gpt4_onestep.jsonl') +
-            from_iiyi_cases(ii/'patients.json') + from_cmb_clin(d/'cmb_clin'/'CMB-Clin-qa.json'))
-    recs = [clip_record(r, max_input, max_rationale, max_answer) for r in recs]
-    if instruction is not None:
-        for r in recs: r.instruction = instruction
-    return recs
+    "The demo recipe's records, loaded, cleaned and clipped (`corpus.prepared_records`): before dedupe and split."
+    from medkd.corpus import Ledger, prepared_records
+    given = dict(max_input=max_input, max_rationale=max_rationale, max_answer=max_answer, instruction=instruction)
+    rec = dataclasses.replace(demo_data_recipe(data_dir), **{k: v for k, v in given.items() if v is not ...})
+    return prepared_records(rec, Ledger())[0]
 
 # %% ../nbs/08_pipeline.ipynb #c038
-def demo_splits(out:Path, # the run folder: the splits go to out/data
+def demo_splits(out:Path, # the run folder: the corpus goes to out/data
                 data_dir:Path|None=None, # the data folder (see `find_data_dir`)
                 smoke:bool=False, # keep 16 train, 4 validation and 4 test records
+                tokenizer=None, # the student's tokenizer, for the data card (None: settings.ini's student's)
                ) -> dict:
-    "Step 1: clip the shipped records, split them by case and write them to `out/data`; returns the manifest."
-    from medkd.merge import split_by_group, write_splits  # loads `datasets` (seconds): imported when needed
-    seed = checked_settings().seed
-    splits = split_by_group(demo_records(data_dir), val=0.03, test=0.1, seed=seed)
-    if smoke: splits = dict(train=splits['train'][:16], validation=splits['validation'][:4], test=splits['test'][:4])
-    return write_splits(Path(out)/'data', splits, name='medkd_demo', seed=seed)
+    "Step 1: build the demo's corpus (`recipes/data_demo.yaml`) into `out/data`; returns the manifest of the splits."
+    from medkd.corpus import build_corpus
+    from medkd.merge import write_splits
+    rec, d = demo_data_recipe(data_dir), Path(out)/'data'
+    card = build_corpus(rec, d, tokenizer=tokenizer or load_tokenizer(prepare_student()))
+    if not smoke: return read_json(d/'manifest.json')
+    small = {k: read_records(d/f'{k}.jsonl')[:n] for k, n in dict(train=16, validation=4, test=4).items()}
+    return write_splits(d, small, name=rec.name, seed=card['seed'])
 
 # %% ../nbs/08_pipeline.ipynb #c043
 def demo_recipe(out:Path, # the run folder: training reads out/data and writes out/sft
-                smoke:bool=False, # 3 steps
+                smoke:bool=False, # 3 steps of 2 records
                 max_steps:int|None=None, # override the recipe's steps
                 recipe:str|Path='demo_cpu.yaml', # a recipe path or a shipped name (see `find_shipped`)
                ) -> SFTRecipe:
@@ -113,9 +117,25 @@ def demo_recipe(out:Path, # the run folder: training reads out/data and writes o
     out = Path(out)
     over = dict(train_file=str(out/'data'/'train.jsonl'), eval_file=str(out/'data'/'validation.jsonl'),
                 output_dir=str(out/'sft'))
-    if smoke: over.update(max_steps=3, eval_steps=3, logging_steps=1)
+    if smoke: over.update(max_steps=3, eval_steps=3, logging_steps=1, per_device_train_batch_size=1, gradient_accumulation_steps=2)
     if max_steps: over['max_steps'] = max_steps
     return load_recipe(find_shipped(recipe), **over)
+
+# %% ../nbs/08_pipeline.ipynb #119827c4
+def free_cores() -> int:
+    "CPU cores not busy now: `os.cpu_count()` minus the 1-minute load average, rounded, at least 1."
+    return max(1, round(os.cpu_count() - os.getloadavg()[0]))
+
+# %% ../nbs/08_pipeline.ipynb #f41e9a60
+@contextmanager
+def torch_threads(n:int|None=None, # torch threads in the block (None: `free_cores()`)
+                 ):
+    "Run the block with `n` torch threads, then restore the number before."
+    import torch
+    before = torch.get_num_threads()
+    torch.set_num_threads(n or free_cores())
+    try: yield torch.get_num_threads()
+    finally: torch.set_num_threads(before)
 
 # %% ../nbs/08_pipeline.ipynb #c047
 def exam_slice(n:int, # exam items to keep (0: none)
@@ -138,12 +158,16 @@ def llamafactory_report(test:list, # the test records answered
 # %% ../nbs/08_pipeline.ipynb #c052d
 def demo_facts(r:SFTRecipe, # the recipe that trained
                counts:dict, # records per split (the manifest's `counts`)
+               data, # the `corpus.DataRecipe` the corpus was built from
               ) -> dict:
-    "Training records, steps, batch size, records the steps see, the clipping limits and the instruction."
+    "Training records, steps, records the steps draw (and the epochs they make), the data recipe's clipping and instruction."
     batch = r.per_device_train_batch_size * r.gradient_accumulation_steps
-    return dict(train_records=counts['train'], steps=r.max_steps, batch_size=batch,
-                records_seen=min(r.max_steps * batch, counts['train']),
-                clip=dict(input=120, rationale=50, answer=30, unit='characters'), instruction=DEMO_INSTRUCTION)
+    steps = r.max_steps if r.max_steps > 0 else math.ceil(r.num_train_epochs * math.ceil(counts['train'] / batch))
+    seen = steps * batch if r.max_steps > 0 else round(r.num_train_epochs * counts['train'])
+    return dict(train_records=counts['train'], steps=steps, batch_size=batch, records_seen=seen,
+                epochs=round(seen / counts['train'], 2), packing=r.packing, dtype=r.dtype, lr=r.learning_rate,
+                clip=dict(input=data.max_input, rationale=data.max_rationale, answer=data.max_answer, unit='characters'),
+                instruction=data.instruction, corpus=data.name)
 
 # %% ../nbs/08_pipeline.ipynb #c053
 def write_reports(out:Path, # the run folder
@@ -175,33 +199,43 @@ def clinical_summary(m:dict, # the `metrics.json` of `clinical.evaluate_run`
         rows.append(f"{k:<22} {shown}  (n={max(v['n'] for v in vals)}, {unit})")
     return '\n'.join(rows)
 
+# %% ../nbs/08_pipeline.ipynb #020dcafe
+def before_and_after(r:SFTRecipe, # the demo's recipe
+                     test:list, # the test records to answer
+                     **kw, # `clinical.model_answers` options: max_new_tokens, exam, n_no_instruction, ...
+                    ) -> tuple:
+    "`(before, after, adapter)`: the base model's answers, `sft.train(r)`, the SFT model's answers."
+    from peft import PeftModel
+    path = prepare_student(r.model)
+    tok, base = load_tokenizer(path), load_model(path, r.dtype).eval()
+    before = model_answers(base, tok, test, **kw)
+    adapter = train(r)
+    return before, model_answers(PeftModel.from_pretrained(base, str(adapter)).eval(), tok, test, **kw), adapter
+
 # %% ../nbs/08_pipeline.ipynb #c057
 def run_demo(out:str|Path|None=None, # run folder (default: runs/demo, or runs/smoke)
              smoke:bool=False, # 16/4/4 records, 3 steps, 2 exam items, 16 new tokens: the same code path, quickly
              max_steps:int|None=None, # override the recipe's steps
-             n_test:int=30, # test records answered before and after (about 4.8 s each per pass)
-             n_no_instruction:int=10, # of those, answered again without the instruction (about 4.4 s each)
-             n_exam:int=20, # exam items answered before and after (about 2.3 s each)
+             n_test:int=30, # test records answered before and after
+             n_no_instruction:int=10, # of those, answered again without the instruction
+             n_exam:int=20, # exam items answered before and after
              max_new_tokens:int=160, # tokens per test answer (16 with `smoke`)
              data_dir:str|Path|None=None, # the data folder (see `find_data_dir`)
              recipe:str|Path='demo_cpu.yaml', # a recipe path or a shipped name (see `find_shipped`)
+             threads:int|None=None, # torch threads (None: `free_cores()` when the run starts)
             ) -> dict:
-    "Run the five steps into `out`: splits, recipe, answers before, training, answers after, export, reports."
-    from peft import PeftModel
-    s, t0 = checked_settings(), time.time()
+    "Run the five steps into `out`: corpus, recipe, answers before, training, answers after, export, reports."
+    t0, s = time.time(), checked_settings()
     out = Path(out or s.runs_dir/('smoke' if smoke else 'demo'))
     r = demo_recipe(out, smoke, max_steps, recipe)
-    manifest = demo_splits(out, data_dir, smoke)
-    test = read_records(out/'data'/'test.jsonl')[:n_test]
-    exam, mnt = exam_slice(2 if smoke else n_exam, data_dir), 16 if smoke else max_new_tokens
-    kw = dict(exam=exam, exam_max_new_tokens=16 if smoke else 64, n_no_instruction=2 if smoke else n_no_instruction)
-    path = prepare_student(r.model)
-    tok, base = load_tokenizer(path), load_model(path, r.dtype).eval()
-    before = model_answers(base, tok, test, mnt, **kw)
-    adapter = train(r)
-    after = model_answers(PeftModel.from_pretrained(base, str(adapter)).eval(), tok, test, mnt, **kw)
-    lf = llamafactory_report(test, before, after, s.seed)
-    export = merge_adapter(r.model, adapter, out/'merged', dtype='bfloat16', metrics=lf)
-    return write_reports(out, test, before, after, adapter, lf, exam, demo=demo_facts(r, manifest['counts']),
-                         split_counts=manifest['counts'], student=r.model, recipe=dataclasses.asdict(r),
-                         export=export, seconds=round(time.time() - t0, 1))
+    with torch_threads(threads) as n_threads:
+        manifest = demo_splits(out, data_dir, smoke, load_tokenizer(prepare_student(r.model)))
+        test, exam = read_records(out/'data'/'test.jsonl')[:n_test], exam_slice(2 if smoke else n_exam, data_dir)
+        before, after, adapter = before_and_after(r, test, max_new_tokens=16 if smoke else max_new_tokens, exam=exam,
+                                                  exam_max_new_tokens=16 if smoke else 64,
+                                                  n_no_instruction=2 if smoke else n_no_instruction)
+        lf = llamafactory_report(test, before, after, s.seed)
+        export = merge_adapter(r.model, adapter, out/'merged', dtype='bfloat16', metrics=lf)
+    facts = demo_facts(r, manifest['counts'], demo_data_recipe(data_dir)) | dict(threads=n_threads)
+    return write_reports(out, test, before, after, adapter, lf, exam, demo=facts, split_counts=manifest['counts'],
+                         student=r.model, recipe=dataclasses.asdict(r), export=export, seconds=round(time.time() - t0, 1))

@@ -6,7 +6,7 @@ Docs: https://medkd.github.io/medkd/sft.html.md"""
 
 # %% ../nbs/05_sft.ipynb #c003
 from __future__ import annotations
-import dataclasses, logging, os, shutil
+import dataclasses, logging, math, os, random, shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -19,10 +19,11 @@ _log = logging.getLogger(__name__)
 # %% auto #0
 __all__ = ['check_stop_tokens', 'set_chat_stop_tokens', 'prepare_student', 'load_tokenizer', 'load_model', 'check_pad_token',
            'check_template_keeps_think', 'check_prompt_prefix', 'check_tokenizer', 'chat_texts', 'tokenize_record',
-           'check_labels', 'build_dataset', 'SpeedSwitches', 'AdapterSwitches', 'QLoRASwitches', 'SFTRecipe',
-           'resolve_paths', 'load_recipe', 'expected_adapter_shapes', 'check_adapter', 'lora_config', 'sft_config',
-           'quantization_config', 'load_student', 'save_adapter', 'seal_checkpoint', 'checkpoint_complete',
-           'last_checkpoint', 'resume_from', 'checkpoint_sealer', 'set_embedding_lr', 'make_trainer', 'train', 'main']
+           'check_labels', 'build_dataset', 'length_report', 'drop_instructions', 'per_sample_losses', 'SpeedSwitches',
+           'AdapterSwitches', 'QLoRASwitches', 'SFTRecipe', 'resolve_paths', 'load_recipe', 'expected_adapter_shapes',
+           'check_adapter', 'lora_config', 'recipe_seed', 'sft_config', 'quantization_config', 'load_student',
+           'save_adapter', 'seal_checkpoint', 'checkpoint_complete', 'last_checkpoint', 'resume_from',
+           'checkpoint_sealer', 'set_embedding_lr', 'log_length_report', 'make_trainer', 'train', 'main']
 
 # %% ../nbs/05_sft.ipynb #c006
 def check_stop_tokens(generation_config, # a transformers `GenerationConfig`
@@ -179,6 +180,50 @@ def build_dataset(records:list[SFTRecord], # the split to train or validate on
     for x in kept: check_labels(x, tok.convert_tokens_to_ids('<|im_end|>'))
     return Dataset.from_list(kept)
 
+# %% ../nbs/05_sft.ipynb #mcf82cfc
+def length_report(records:list[SFTRecord], # the split to train on
+                  tok,                     # the student's tokenizer
+                  max_length:int,          # the recipe's `max_length`
+                 ) -> dict:
+    "Token lengths (prompt + answer + `<|im_end|>\\n`) against `max_length`: quantiles and the examples over it."
+    import numpy as np
+    n = np.array([len(tokenize_record(r, tok)['input_ids']) for r in records])
+    over = [r.id for r, k in zip(records, n) if k > max_length]
+    q = lambda p: int(np.percentile(n, p)) if len(n) else 0
+    return dict(records=len(n), max_length=max_length, mean=round(float(n.mean()), 1) if len(n) else 0, median=q(50),
+                p95=q(95), p99=q(99), max=int(n.max()) if len(n) else 0, over_max_length=len(over),
+                would_lose_im_end_if_cut=len(over), over_ids=over[:20], action='dropped, never cut (C11)')
+
+# %% ../nbs/05_sft.ipynb #a6468687
+def drop_instructions(records:list[SFTRecord], # the training split (left unchanged)
+                      share:float,             # 0..1: share of eligible records whose instruction is dropped
+                      seed:int,                # seed of `random.Random`
+                     ) -> list[SFTRecord]:
+    "Copy of `records` with `instruction=''` on `floor(share*n+0.5)` of the n records having instruction and input."
+    if not 0 <= share <= 1: raise ValueError(f'instruction_dropout={share}: must be between 0 and 1')
+    eligible = [i for i, r in enumerate(records) if r.instruction and r.input]
+    k = math.floor(share * len(eligible) + 0.5)
+    chosen = {eligible[j] for j in random.Random(seed).sample(range(len(eligible)), k)}
+    return [dataclasses.replace(r, instruction='') if i in chosen else r for i, r in enumerate(records)]
+
+# %% ../nbs/05_sft.ipynb #c072
+def per_sample_losses(model,          # a causal LM; in train mode the forward runs with gradients (checkpointing acts)
+                      examples:list,  # tokenized examples (`tokenize_record`)
+                      packed:bool,    # one padding-free pack (trl's collator) or one example at a time
+                     ) -> list[float]:
+    "Mean next-token loss of each example (nats), from one padding-free pack or each example run alone (C26)."
+    import torch
+    from trl.trainer.sft_trainer import DataCollatorForLanguageModeling
+    lens, collate = [len(x['input_ids']) for x in examples], DataCollatorForLanguageModeling(pad_token_id=0, padding_free=packed)
+    batches = [collate(examples)] if packed else [collate([x]) for x in examples]
+    dev = next(model.parameters()).device
+    with torch.set_grad_enabled(model.training):
+        logits = torch.cat([model(**{k: v.to(dev) for k, v in b.items() if torch.is_tensor(v)},
+                                  use_cache=False).logits[0].detach().float().cpu() for b in batches])
+    labels = torch.tensor([l for x in examples for l in x['labels']])
+    return [torch.nn.functional.cross_entropy(lg[:-1], lb[1:], ignore_index=-100).item()
+            for lg, lb in zip(logits.split(lens), labels.split(lens))]
+
 # %% ../nbs/05_sft.ipynb #c080
 @dataclass
 class SpeedSwitches:
@@ -230,6 +275,7 @@ class SFTRecipe(QLoRASwitches, AdapterSwitches, SpeedSwitches):
     per_device_train_batch_size: int = 2
     gradient_accumulation_steps: int = 1
     max_length: int = 2048
+    instruction_dropout: float = 0.0       # share of training records trained without their instruction
     logging_steps: int = 5
     save_steps: int = 200
     eval_steps: int|None = None
@@ -301,6 +347,11 @@ def lora_config(recipe:SFTRecipe, # the run
                       target_modules=recipe.target_modules, use_dora=recipe.use_dora, use_rslora=recipe.use_rslora,
                       modules_to_save=recipe.modules_to_save, task_type='CAUSAL_LM')
 
+# %% ../nbs/05_sft.ipynb #2a10901c
+def recipe_seed(recipe:SFTRecipe) -> int:
+    "The recipe's seed, or settings.ini's when it names none."
+    return get_settings().seed if recipe.seed is None else recipe.seed
+
 # %% ../nbs/05_sft.ipynb #c111
 def sft_config(recipe:SFTRecipe, # the run
                has_eval:bool,    # whether there is a validation split
@@ -308,7 +359,7 @@ def sft_config(recipe:SFTRecipe, # the run
               ):
     "trl `SFTConfig` from the recipe; the speed switches and NEFTune pass straight through."
     from trl import SFTConfig
-    r, seed = recipe, get_settings().seed if recipe.seed is None else recipe.seed
+    r, seed = recipe, recipe_seed(recipe)
     if r.save_total_limit < 2: raise ValueError('save_total_limit must be at least 2: a failed save needs the last')
     return SFTConfig(output_dir=r.output_dir, learning_rate=r.learning_rate, lr_scheduler_type=r.lr_scheduler_type,
         warmup_steps=r.warmup_steps, num_train_epochs=r.num_train_epochs, max_steps=r.max_steps,
@@ -444,6 +495,19 @@ def set_embedding_lr(trainer,  # an `SFTTrainer` whose optimizer is not built ye
                         for (d, e), ps in groups.items()], **kw)
     trainer.optimizer_cls_and_kwargs = (lambda: build, opt_kw)
 
+# %% ../nbs/05_sft.ipynb #m4657205
+def log_length_report(report:dict,       # from `length_report`
+                      output_dir:str,    # the run's folder; `length_report.json` is written there
+                      progress:bool=True, # print it too
+                     ):
+    "Log, print and save the length report of a run (C11)."
+    msg = (f"length report: {report['records']} records, max_length {report['max_length']}, median {report['median']}, "
+           f"p99 {report['p99']}, max {report['max']}; {report['over_max_length']} over max_length "
+           f"(would lose <|im_end|> if cut): dropped, never cut")
+    (_log.warning if report['over_max_length'] else _log.info)(msg)
+    if progress: print(msg)
+    write_json(Path(output_dir)/'length_report.json', report)
+
 # %% ../nbs/05_sft.ipynb #h11220
 def make_trainer(recipe:SFTRecipe,  # the run
                  callbacks=None,    # more `TrainerCallback`s
@@ -454,7 +518,9 @@ def make_trainer(recipe:SFTRecipe,  # the run
     from transformers import PrinterCallback
     args = sft_config(recipe, bool(recipe.eval_file), progress)
     model, tok = load_student(recipe)
-    train_ds = build_dataset(read_records(recipe.train_file), tok, recipe.max_length)
+    train_recs = drop_instructions(read_records(recipe.train_file), recipe.instruction_dropout, recipe_seed(recipe))
+    log_length_report(length_report(train_recs, tok, recipe.max_length), recipe.output_dir, progress)
+    train_ds = build_dataset(train_recs, tok, recipe.max_length)
     eval_ds = build_dataset(read_records(recipe.eval_file), tok, recipe.max_length) if recipe.eval_file else None
     trainer = SFTTrainer(model=model, args=args, train_dataset=train_ds, eval_dataset=eval_ds, processing_class=tok,
                          peft_config=lora_config(recipe), callbacks=[checkpoint_sealer(), *(callbacks or [])])

@@ -10,12 +10,12 @@ import functools, json, re
 from pathlib import Path
 from bs4 import BeautifulSoup
 from .core import atomic_write, read_text
+from .cli import demo_table
 
 # %% auto #0
-__all__ = ['SFT_SETUPS', 'DEMO_ROWS', 'README_BLOCKS', 'chapters', 'chapter_title', 'offline_html', 'render_chapter',
+__all__ = ['SFT_SETUPS', 'README_BLOCKS', 'README_PENDING', 'chapters', 'chapter_title', 'offline_html', 'render_chapter',
            'index_page', 'readme_page', 'build_site', 'page_links', 'broken_links', 'gen_speed_table',
-           'sft_speed_table', 'corpus_table', 'sft_memory_table', 'demo_table', 'demo_notes', 'render_readme',
-           'update_readme']
+           'sft_speed_table', 'corpus_table', 'sft_memory_table', 'times_table', 'render_readme', 'update_readme']
 
 # %% ../nbs/10_site.ipynb #6df402b6
 def chapters(nbs_dir:Path|str='.', # the folder of the notebooks
@@ -199,54 +199,28 @@ def sft_memory_table(d:dict, # bench/results/sft_memory_24gb.json
                "the memory is a 24 GB card's, the tokens/s the H200's.")
     return '\n'.join(out)
 
-# %% ../nbs/10_site.ipynb #a45e2788
-DEMO_ROWS = {'diagnosis_any': 'diagnosis right (any reference diagnosis)', 'diagnosis_all': 'diagnosis right (all)',
-             'exam_accuracy': 'exam accuracy (chance 0.20)', 'termination': 'stops before the token limit',
-             'repetition': 'repeats a phrase 3+ times in a row',
-             'think_no_instruction': '`<think>` without the instruction',
-             'think': '`<think>` with the instruction', 'bleu-4': 'BLEU-4 (×100)', 'rouge-1': 'ROUGE-1 (×100)',
-             'rouge-2': 'ROUGE-2 (×100)', 'rouge-l': 'ROUGE-L (×100)'}
-
-def _ci(d:dict, key:str='mean', sign:str='') -> str:
-    "`value (lo, hi)` of an interval dict, or '–' when nothing was scored."
-    if d is None or d.get(key) is None: return '–'
-    return f"{d[key]:{sign}.2f} ({d['lo']:{sign}.2f}, {d['hi']:{sign}.2f})"
-
-# %% ../nbs/10_site.ipynb #2ff1e494
-def demo_table(m:dict, # the demo's metrics.json (`medkd.clinical.evaluate_run`)
-              ) -> str:
-    "Markdown table of the demo: each metric before and after SFT with 95% intervals, and the paired difference."
-    out = ['| metric | before SFT | after SFT | after − before |', '|---|---|---|---|']
-    for k, name in DEMO_ROWS.items():
-        if k not in m.get('after', {}): continue
-        out.append(f"| {name} | {_ci(m.get('before', {}).get(k))} | {_ci(m['after'][k])} | "
-                   f"{_ci(m.get('diff', {}).get(k), 'diff', '+')} |")
-    return '\n'.join(out + demo_notes(m))
-
-# %% ../nbs/10_site.ipynb #8f83bc1c
-def demo_notes(m:dict, # the demo's metrics.json
-              ) -> list[str]:
-    "What the demo measured on, what it trained on and how long it took, from the run's own record."
-    n, d = m['n'], m.get('demo', {})
-    notes = [f"\nMeans over {n['test']} held-out test records and {n['exam']} exam items, with "
-             f"{round(100 * m['confidence'])}% bootstrap intervals ({m['n_boot']:,} resamples, seed {m['seed']}); "
-             "fractions, except BLEU/ROUGE (×100)."]
-    if d: notes.append(f"Training: {d['steps']} steps at batch {d['batch_size']} see {d['records_seen']} of the "
-                       f"{d['train_records']} training records; inputs are clipped to {d['clip']['input']} characters, "
-                       f"rationales to {d['clip']['rationale']}, answers to {d['clip']['answer']}, and the "
-                       f"instruction is the short demo one (`{d['instruction']}`).")
-    cb = m.get('llamafactory', {}).get('copy_input_baseline', {}).get('completion')
-    if cb: notes.append(f"Copying the case text as the answer scores BLEU-4 {cb['bleu-4']:.2f}, "
-                        f"ROUGE-L {cb['rouge-l']:.2f}.")
-    if m.get('seconds'): notes.append(f"The whole run took {m['seconds'] / 60:.1f} minutes where it ran (2 CPU cores).")
-    return notes
+# %% ../nbs/10_site.ipynb #de129ba1
+def times_table(d:dict, # reports/setup/times.json (tools/time_readme.py)
+               ) -> str:
+    "Markdown table of the README's commands timed on a fresh clone: set-up and the rest, in minutes; the machine."
+    out = ['| command | set-up | the rest | in all | exit code | its last line |', '|---|---|---|---|---|---|']
+    out += [f"| `{c['command']}` | {c['setup_s'] / 60:.1f} min | {c['rest_s'] / 60:.1f} min | {c['wall_s'] / 60:.1f} min "
+            f"| {c['exit_code']} | {c['last_line'].replace('|', '/')} |" for c in d['commands']]
+    m = d['machine']
+    out.append(f"\nMeasured {d['date'][:10]} by `{d.get('tool', 'tools/time_readme.py')}` on a fresh clone ({d['source']}): "
+               f"{m['nproc']} CPU cores, Python {m['python']}, pip cache {m['pip_cache'].split(' (')[0]}"
+               + (f", load average {m['load_1min_at_start']} when it started (other jobs share the cores)"
+                  if m.get('load_1min_at_start') else '') + '.')
+    return '\n'.join(out)
 
 # %% ../nbs/10_site.ipynb #4bccb53e
 README_BLOCKS = dict(demo=('reports/demo/metrics.json', demo_table),
                      gen_speed=('bench/results/gen_speed_h200.json', gen_speed_table),
                      sft_speed=('bench/results/sft_speed.json', sft_speed_table),
                      corpus=('bench/results/corpus_bench.json', corpus_table),
-                     sft_memory=('bench/results/sft_memory_24gb.json', sft_memory_table))
+                     sft_memory=('bench/results/sft_memory_24gb.json', sft_memory_table),
+                     times=('reports/setup/times.json', times_table))
+README_PENDING = ('rl_demo',)  # blocks whose table is still to come: kept as they are
 
 # %% ../nbs/10_site.ipynb #fef46a8a
 def render_readme(text:str, # the README's text
@@ -255,6 +229,7 @@ def render_readme(text:str, # the README's text
                  ) -> str:
     "`text` with every `<!-- medkd:NAME -->…<!-- /medkd:NAME -->` block rendered from its result file."
     def fill(m):
+        if m[1] in README_PENDING and m[1] not in (blocks or README_BLOCKS): return m[0]
         path, fn = (blocks or README_BLOCKS)[m[1]]
         return f'<!-- medkd:{m[1]} -->\n{fn(json.loads(read_text(Path(root)/path)))}\n<!-- /medkd:{m[1]} -->'
     return re.sub(r'<!-- medkd:(\w+) -->.*?<!-- /medkd:\1 -->', fill, text, flags=re.S)

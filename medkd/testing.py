@@ -13,8 +13,8 @@ from .core import cached_dir, get_settings, read_text
 
 # %% auto #0
 __all__ = ['QWEN25_PATTERN', 'QWEN25_SPECIALS', 'QWEN25_CHAT_TEMPLATE', 'RISKY_CALLS', 'TEST_FLAGS', 'RAW_CALL_HELPERS',
-           'RAW_CALL_ALLOWED', 'qwen25_tokenizer_dir', 'qwen25_tokenizer', 'tiny_qwen2_dir', 'trickle_server',
-           'unflagged_calls', 'raw_calls']
+           'RAW_CALL_ALLOWED', 'qwen25_tokenizer_dir', 'qwen25_tokenizer', 'tiny_qwen2_dir', 'steered_tiny_dir',
+           'trickle_server', 'unflagged_calls', 'raw_calls']
 
 # %% ../nbs/00a_testing.ipynb #c006
 QWEN25_PATTERN = (r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}"""
@@ -104,6 +104,29 @@ def tiny_qwen2_dir(seed:int=0, # seed of the random weights
     "Local folder with a random 2-layer `Qwen2ForCausalLM` (hidden 64, vocab 151,936, fp32) and Qwen2.5's tokenizer."
     name = f'tiny-qwen2-s{seed}{"" if tie_word_embeddings else "-untied"}'
     return cached_dir(name, lambda d: _build_tiny_qwen2(d, seed, tie_word_embeddings))
+
+# %% ../nbs/00a_testing.ipynb #04ac01bd
+def _build_steered_tiny(d:Path, word:int, stop:int, p_stop:float):
+    "Save the untied tiny Qwen2, steered to write `word` or `stop` (probability about `p_stop`), into the folder `d`."
+    import math, torch
+    from transformers import AutoModelForCausalLM
+    m = AutoModelForCausalLM.from_pretrained(tiny_qwen2_dir(tie_word_embeddings=False), dtype=torch.float32)
+    with torch.no_grad():
+        m.model.embed_tokens.weight[:, 0] = 1000.0   # dimension 0 dominates the residual stream
+        h0 = m.model(torch.tensor([[1, 2, 3]])).last_hidden_state[0, -1, 0].item()
+        m.lm_head.weight[:, 0] = 0.0
+        m.lm_head.weight[word, 0] = 30.0 / h0
+        m.lm_head.weight[stop, 0] = (30.0 + math.log(p_stop / (1 - p_stop))) / h0
+    m.save_pretrained(d)
+    for f in qwen25_tokenizer_dir().iterdir(): shutil.copy(f, d/f.name)
+
+# %% ../nbs/00a_testing.ipynb #5136cf90
+def steered_tiny_dir(word:int=8720, # the token it writes (' patient')
+                     stop:int=151645, # the token it stops with (`<|im_end|>`)
+                     p_stop:float=0.25, # probability of `stop` at each step, about
+                    ) -> Path:
+    "Local folder with the untied tiny Qwen2 steered to write `word` or stop with `stop` at every step (for GRPO tests)."
+    return cached_dir(f'tiny-qwen2-steered-{word}-{stop}-{p_stop}', lambda d: _build_steered_tiny(d, word, stop, p_stop))
 
 # %% ../nbs/00a_testing.ipynb #c028
 class _TrickleHandler(http.server.BaseHTTPRequestHandler):
