@@ -31,10 +31,12 @@ $(STAMP): pyproject.toml setup.py
 demo: setup
 	$(VENV)/bin/medkd demo
 
+# Two notebooks run at once, one torch thread each (OMP_NUM_THREADS=1): with two threads per process on two cores every
+# parallel operation waits for a descheduled thread, many times slower (chapter 06c measured 15x on generation).
 # nbdev-test --do-print prints "- Completed NB" for every notebook it ran, and lists the failed ones (tab, name)
 # after "nbdev Tests Failed On The Following Notebooks:"; the last line counts both.
 test: setup
-	@set -o pipefail; PYTHONUNBUFFERED=1 $(VENV)/bin/nbdev-test --n-workers 2 --do-print 2>&1 | tee $(TEST_LOG); rc=$$?; \
+	@set -o pipefail; OMP_NUM_THREADS=1 PYTHONUNBUFFERED=1 $(VENV)/bin/nbdev-test --n-workers 2 --do-print 2>&1 | tee $(TEST_LOG); rc=$$?; \
 	 if [ $$rc -ne 0 ] && ! grep -q '^nbdev Tests Failed' $(TEST_LOG); then echo "nbdev-test stopped (exit code $$rc)"; fi; \
 	 awk '/^- Completed /{n++} /^\t[^ \t]+\.ipynb$$/{f++} END{printf "notebooks: %d passed, %d failed\n", n-f, f}' $(TEST_LOG); \
 	 exit $$rc

@@ -18,7 +18,7 @@ __all__ = ['PROBES', 'STUDY_ONLY', 'RECIPE_KEYS', 'probe_logits', 'check_full_pr
            'check_merged_logits', 'check_changed', 'untie_changed_embeddings', 'check_tied_embeddings',
            'check_reload_weights', 'check_reload_logits', 'saved_dtypes', 'check_saved_dtypes', 'save_merged',
            'check_reloaded', 'save_checked', 'card_facts', 'recipe_lines', 'data_lines', 'evaluation_lines',
-           'adapter_label', 'model_card', 'write_model_card', 'merge_adapter']
+           'adapter_label', 'model_card', 'write_model_card', 'applies_after', 'merge_adapter']
 
 # %% ../nbs/07_export.ipynb #c008
 PROBES = ['患者，男，45岁，转移性右下腹痛1天，麦氏点压痛。', '患者，女，30岁，停经40天，下腹痛伴阴道少量流血。',
@@ -284,6 +284,13 @@ def write_model_card(out_dir:str|Path, # the export folder
     with atomic_write(path) as f: f.write(model_card(report, card_facts(adapter_dir, manifest), metrics, Path(out_dir).parent))
     return path
 
+# %% ../nbs/07_export.ipynb #0d75f881
+def applies_after(adapter_dir:str|Path, # an adapter folder
+                 ) -> str|None:
+    "The SFT adapter a GRPO adapter applies after (`medkd.grpo.read_applies_to`); None for an SFT adapter."
+    from medkd.grpo import read_applies_to   # chapter 06c, imported when used (as the CLI's GRPO dispatch is)
+    return (read_applies_to(adapter_dir) or {}).get('sft_adapter')
+
 # %% ../nbs/07_export.ipynb #c058
 def merge_adapter(base:str, # hub id or folder of the base model
                   adapter_dir:str|Path, # the LoRA adapter (with its tokenizer), QLoRA ones included
@@ -298,20 +305,18 @@ def merge_adapter(base:str, # hub id or folder of the base model
                  ) -> dict:
     "Merge `adapter_dir` into `base` (+ its SFT adapter if GRPO), run the checks, save to `out_dir` with a card; the report."
     import torch
-    from medkd.grpo import read_applies_to   # chapter 06c, imported when used (as the CLI's GRPO dispatch does)
-    sft = (read_applies_to(adapter_dir) or {}).get('sft_adapter')
+    sft = applies_after(adapter_dir)
     for a in filter(None, (sft, adapter_dir) if check_files else ()): check_adapter(a)
     tok = load_tokenizer(str(adapter_dir))
     merged, logits = merge_in_memory(prepare_student(base), adapter_dir, tok, sft)
-    err = check_merged_logits(logits['merged'], logits['peft'], atol)
-    change = check_changed(logits['merged'], logits['base'], min_change)
+    found = dict(max_abs_err_vs_base_plus_adapter=check_merged_logits(logits['merged'], logits['peft'], atol),
+                 max_abs_change_vs_base=check_changed(logits['merged'], logits['base'], min_change))
     untie_changed_embeddings(merged)
     merged = merged.to(getattr(torch, dtype))
     part = Path(out_dir).with_name(Path(out_dir).name + '.partial')
     saved = save_checked(merged, tok, part, dtype, 0.05 * max(logits['peft'].abs().max().item(), 1.0), max_shard_size)
-    report = dict(base=base, adapter=str(adapter_dir), sft_adapter=sft and str(sft), dtype=dtype, max_abs_err_vs_base_plus_adapter=err,
-                  max_abs_change_vs_base=change, reload_weights_identical=True, **saved,
-                  eos_token_id=merged.generation_config.eos_token_id)
+    report = dict(base=base, adapter=str(adapter_dir), sft_adapter=sft and str(sft), dtype=dtype, **found,
+                  reload_weights_identical=True, **saved, eos_token_id=merged.generation_config.eos_token_id)
     write_json(part/'export_report.json', report)
     write_model_card(part, report, adapter_dir, metrics, manifest)
     shutil.rmtree(out_dir, ignore_errors=True)

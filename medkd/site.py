@@ -13,9 +13,10 @@ from .core import atomic_write, read_text
 from .cli import demo_table
 
 # %% auto #0
-__all__ = ['SFT_SETUPS', 'README_BLOCKS', 'README_PENDING', 'chapters', 'chapter_title', 'offline_html', 'render_chapter',
-           'index_page', 'readme_page', 'build_site', 'page_links', 'broken_links', 'gen_speed_table',
-           'sft_speed_table', 'corpus_table', 'sft_memory_table', 'times_table', 'render_readme', 'update_readme']
+__all__ = ['SFT_SETUPS', 'RL_LABELS', 'README_BLOCKS', 'README_PENDING', 'chapters', 'chapter_title', 'offline_html',
+           'render_chapter', 'index_page', 'readme_page', 'build_site', 'page_links', 'broken_links', 'gen_speed_table',
+           'sft_speed_table', 'corpus_table', 'sft_memory_table', 'times_table', 'cpu_train_table', 'grpo_gpu_table',
+           'rl_demo_table', 'render_readme', 'update_readme']
 
 # %% ../nbs/10_site.ipynb #6df402b6
 def chapters(nbs_dir:Path|str='.', # the folder of the notebooks
@@ -213,14 +214,67 @@ def times_table(d:dict, # reports/setup/times.json (tools/time_readme.py)
                   if m.get('load_1min_at_start') else '') + '.')
     return '\n'.join(out)
 
+# %% ../nbs/10_site.ipynb #s1c02
+def cpu_train_table(d:dict, # bench/results/cpu_train_speed.json
+                   ) -> str:
+    "Markdown table of LoRA SFT tokens/s on the CPU per set-up (old demo recipe, new, packed), with the load caveat."
+    out = ['| set-up | batch | packing | dtype | torch threads | useful tokens/s | load average (start → end) |',
+           '|---|---|---|---|---|---|---|']
+    for name, s in d['setups'].items():
+        b = f"{s['per_device_train_batch_size']}×{s['gradient_accumulation_steps']}"
+        load = ' → '.join(f'{x:.1f}' for x in s['load_average'])
+        out.append(f"| {name} | {b} | {'yes' if s['packing'] else 'no'} | {s['dtype']} | {s['threads']} | "
+                   f"{_fmt(s['tokens_per_s'])} | {load} |")
+    out.append(f"\n{d['records']} demo records per set-up, one run each, {d['versions']['cpu_count']} CPU cores shared "
+               f"with other jobs: new / old = {d['ratio_new_over_old']:.1f}×, not a clean ratio (the loads differ).")
+    return '\n'.join(out)
+
+# %% ../nbs/10_site.ipynb #s1c05
+def grpo_gpu_table(d:dict, # bench/results/grpo_gpu_h200.json
+                  ) -> str:
+    "Markdown table of GRPO step times on the GPU: per step, generation and training seconds, with the set-up."
+    out = ['| step | seconds | generation s | training s | completion tokens |', '|---|---|---|---|---|']
+    out += [f"| {s['step']} | {s['seconds']:.1f} | {s['generate_s']:.1f} | {s['train_s']:.1f} | {s['completion_tokens']:,} |"
+            for s in d['steps']]
+    out.append(f"\n{d['device']}, Qwen2.5-7B shape with random {d['dtype']} weights, `{d['recipe']}`: "
+               f"{d['completions_per_step']} completions of up to {d['max_completion_length']} tokens a step, generation "
+               f"by {d['generation_backend']}, KL coefficient {d['beta']}; mean after step 1: {d['mean_step_s']} s a step "
+               f"({d['mean_generate_s']} s generating); peak {d['peak_reserved_gib']} GiB reserved.")
+    return '\n'.join(out)
+
+# %% ../nbs/10_site.ipynb #s1c08
+RL_LABELS = dict(diagnosis_any='diagnosis right (any reference diagnosis)', termination='stops before the token limit',
+                 repetition='repeats a phrase 3+ times in a row', think='writes a `<think>` block')
+
+def _cell(v:dict) -> str: return '–' if v['mean'] is None else f"{v['mean']:.2f} ({v['lo']:.2f}, {v['hi']:.2f})"
+
+# %% ../nbs/10_site.ipynb #s1c09
+def rl_demo_table(d:dict, # reports/rl_demo/metrics.json (`run_rl_comparison`)
+                 ) -> str:
+    "Markdown table: each metric per model (base, SFT, SFT + instruction dropout, SFT + GRPO), both passes, 95% intervals."
+    models = list(d['without_instruction'])
+    out = ['| pass | metric | ' + ' | '.join(models) + ' |', '|---|---|' + '---|' * len(models)]
+    for p in ('without_instruction', 'with_instruction'):
+        for k, label in RL_LABELS.items():
+            out.append(f"| {p.replace('_', ' ')} | {label} | " + ' | '.join(_cell(d[p][n][k]) for n in models) + ' |')
+    f, s = d['grpo_format_reward'], d['settings']
+    out.append(f"\nMeans over {s['n_test']} demo test records ({s['n_no_instruction']} without the instruction), 95% bootstrap "
+               f"intervals; SFT + dropout: instruction dropped from {d['instruction_dropout']:.0%} of the training records. "
+               f"GRPO's mean format reward: first quarter of steps {f['first']:.2f}, last quarter {f['last']:.2f} "
+               f"({f['logged']} steps). Training {d['seconds']['train'] / 60:.1f} min, answering {d['seconds']['answer'] / 60:.1f} min.")
+    return '\n'.join(out)
+
 # %% ../nbs/10_site.ipynb #4bccb53e
 README_BLOCKS = dict(demo=('reports/demo/metrics.json', demo_table),
                      gen_speed=('bench/results/gen_speed_h200.json', gen_speed_table),
                      sft_speed=('bench/results/sft_speed.json', sft_speed_table),
                      corpus=('bench/results/corpus_bench.json', corpus_table),
                      sft_memory=('bench/results/sft_memory_24gb.json', sft_memory_table),
-                     times=('reports/setup/times.json', times_table))
-README_PENDING = ('rl_demo',)  # blocks whose table is still to come: kept as they are
+                     times=('reports/setup/times.json', times_table),
+                     cpu_train=('bench/results/cpu_train_speed.json', cpu_train_table),
+                     grpo_gpu=('bench/results/grpo_gpu_h200.json', grpo_gpu_table),
+                     rl_demo=('reports/rl_demo/metrics.json', rl_demo_table))
+README_PENDING = ()  # blocks whose table is still to come: kept as they are
 
 # %% ../nbs/10_site.ipynb #fef46a8a
 def render_readme(text:str, # the README's text
