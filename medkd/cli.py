@@ -20,8 +20,9 @@ from .pipeline import (UsageError, checked_settings, clinical_summary, demo_reco
 # %% auto #0
 __all__ = ['DEMO_ROWS', 'COMMANDS', 'one_line', 'must_exist', 'staged_dir', 'adapter_base', 'load_student', 'medkd_crawl',
            'medkd_distill', 'student_tokenizer', 'build_from_recipe', 'medkd_build', 'recipe_stage', 'run_grpo',
-           'medkd_train', 'exam_items', 'medkd_eval', 'medkd_export', 'medkd_chat', 'medkd_serve', 'demo_table',
-           'demo_notes', 'medkd_demo', 'usage', 'command_help', 'run_command', 'bars_only_on_terminal', 'main']
+           'medkd_train', 'exam_items', 'medkd_eval', 'medkd_export', 'medkd_chat', 'medkd_serve', 'interval_text',
+           'demo_table', 'demo_notes', 'medkd_demo', 'usage', 'command_help', 'run_command', 'bars_only_on_terminal',
+           'main']
 
 # %% ../nbs/09_cli.ipynb #c007
 def one_line(e:BaseException, # what a command raised
@@ -295,8 +296,11 @@ DEMO_ROWS = {'diagnosis_any': 'diagnosis right (any reference diagnosis)', 'diag
              'think': '`<think>` with the instruction', 'bleu-4': 'BLEU-4 (×100)', 'rouge-1': 'ROUGE-1 (×100)',
              'rouge-2': 'ROUGE-2 (×100)', 'rouge-l': 'ROUGE-L (×100)'}
 
-def _ci(d:dict, key:str='mean', sign:str='') -> str:
-    "`value (lo, hi)` of an interval dict, or '–' when nothing was scored."
+def interval_text(d:dict|None, # an interval: {mean or diff, lo, hi} (`clinical.mean_interval`, `paired_diff`)
+                  key:str='mean', # the key of the value: 'mean', or 'diff' for a paired difference
+                  sign:str='', # '+' to sign the numbers
+                 ) -> str:
+    "`value (lo, hi)` to 2 decimals, or '–' when nothing was scored."
     if d is None or d.get(key) is None: return '–'
     return f"{d[key]:{sign}.2f} ({d['lo']:{sign}.2f}, {d['hi']:{sign}.2f})"
 
@@ -307,8 +311,8 @@ def demo_table(m:dict, # the demo's metrics.json (`medkd.clinical.evaluate_run`)
     out = ['| metric | before SFT | after SFT | after − before |', '|---|---|---|---|']
     for k, name in DEMO_ROWS.items():
         if k not in m.get('after', {}): continue
-        out.append(f"| {name} | {_ci(m.get('before', {}).get(k))} | {_ci(m['after'][k])} | "
-                   f"{_ci(m.get('diff', {}).get(k), 'diff', '+')} |")
+        out.append(f"| {name} | {interval_text(m.get('before', {}).get(k))} | {interval_text(m['after'][k])} | "
+                   f"{interval_text(m.get('diff', {}).get(k), 'diff', '+')} |")
     return '\n'.join(out + demo_notes(m))
 
 # %% ../nbs/09_cli.ipynb #18cc91ee

@@ -436,7 +436,7 @@ def diagnosis_match(prediction:str, # the answer: one or more diagnoses, maybe w
             if not _negated(bare[:m.start()], bare[m.end():] + notes): return True
     return False
 
-# %% ../nbs/00_core.ipynb #0c08429a
+# %% ../nbs/00_core.ipynb #0e2ac091
 RULED_OUT_BEFORE = ('排除', '除外', '不考虑', '不支持', '否认', '未见', '并非', '不是', '未发现', '没有', '可排除', '已排除')
 
 def ruled_out(item:str) -> bool:

@@ -17,7 +17,7 @@ from .core import (SFTRecord, THINK_CLOSE, THINK_OPEN, diagnosis_agreement, load
                         write_json, write_jsonl, RecordError)
 from .sft import (SFTRecipe, check_adapter, check_pad_token, check_stop_tokens, expected_adapter_shapes,
                        load_model, load_recipe, load_student, load_tokenizer, lora_config, prepare_student,
-                       recipe_seed, resolve_paths, resume_from, checkpoint_sealer, set_chat_stop_tokens, train,
+                       recipe_seed, resolve_paths, resume_from, save_adapter, checkpoint_sealer, set_chat_stop_tokens, train,
                        _checkpointing, _has_cuda)
 from .generation import cut_at_stop, last_backend_info, stop_ids
 from .clinical import (Answers, ModelAnswers, answer_pass, diagnosis_scores, final_answer, mean_interval, model_answers,
@@ -346,17 +346,11 @@ def plot_rewards(log_history:list[dict], # the trainer's `state.log_history`
 def save_grpo_adapter(trainer, # a trained `GRPOTrainer`
                       recipe:GRPORecipe, # the run
                      ) -> Path:
-    "Save adapter, tokenizer, `log_history.json`, `recipe.json`, `applies_to.json`, `rewards.png`; check the adapter."
-    out = Path(recipe.output_dir)/'adapter'
-    trainer.save_model(str(out))
-    if trainer.is_world_process_zero():
-        trainer.processing_class.save_pretrained(out)
-        write_json(out/'log_history.json', trainer.state.log_history)
-        write_json(out/'recipe.json', dataclasses.asdict(recipe))
+    "`sft.save_adapter` with the GRPO LoRA, plus `applies_to.json` (what the adapter sits on) and `rewards.png`."
+    def extra(out:Path):
         write_json(out/'applies_to.json', applies_to(recipe))
         plot_rewards(trainer.state.log_history, out/'rewards.png')
-        check_adapter(out, expected_adapter_shapes(trainer.model.config, lora_config(as_sft(recipe))))
-    return out
+    return save_adapter(trainer, recipe, lora_config(as_sft(recipe)), extra)
 
 # %% ../nbs/06c_grpo.ipynb #e8c9ccc9
 def check_learned(trainer, # a trained `GRPOTrainer`

@@ -89,6 +89,7 @@ class IdStreamer(BaseStreamer):
     "Collects the ids `generate` produces (the prompt skipped); iterating yields the new text as ids arrive."
     def __init__(self, tok, stops:list[int]):
         self.tok, self.stops, self.ids, self.queue, self.started = tok, list(stops), [], queue.Queue(), False
+        self.thread, self.error = None, None # set by `start_stream`
     def put(self, value):
         "Called by `generate`: first with the prompt (skipped), then with each new id."
         if self.started: self.queue.put(value.reshape(-1).tolist())
@@ -100,7 +101,7 @@ class IdStreamer(BaseStreamer):
 # %% ../nbs/07a_serve.ipynb #s027
 @patch
 def __iter__(self:IdStreamer) -> Iterator[str]:
-    "The new text after each id; a cut multi-byte character waits for the id that completes it."
+    "The new text after each id; a cut multi-byte character waits for the id that completes it; re-raises `generate`'s error."
     shown = ''
     while (ids := self.queue.get()) is not None:
         self.ids += ids
@@ -108,6 +109,8 @@ def __iter__(self:IdStreamer) -> Iterator[str]:
         if text.endswith('\ufffd') or len(text) <= len(shown): continue
         yield text[len(shown):]
         shown = text
+    if self.thread: self.thread.join() # `generate` calls `end` before it returns: wait for it to finish
+    if self.error: raise self.error
     text = decode_completion(self.tok, self.ids, self.stops).rstrip('\ufffd')
     if len(text) > len(shown): yield text[len(shown):]
 
@@ -133,8 +136,10 @@ def start_stream(model, # a causal LM
     def run():
         try:
             with torch.no_grad(): model.generate(**kw)
+        except Exception as e: st.error = e
         finally: st.end()
-    threading.Thread(target=run, daemon=True, name='medkd-generate').start()
+    st.thread = threading.Thread(target=run, daemon=True, name='medkd-generate')
+    st.thread.start()
     return st
 
 # %% ../nbs/07a_serve.ipynb #s037

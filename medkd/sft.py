@@ -410,17 +410,20 @@ def load_student(recipe:SFTRecipe, # the run
     return model, tok
 
 # %% ../nbs/05_sft.ipynb #c118
-def save_adapter(trainer,          # a trained `SFTTrainer`
-                 recipe:SFTRecipe, # the run
+def save_adapter(trainer,  # a trained `SFTTrainer` (or trl's `GRPOTrainer`, chapter 06c)
+                 recipe,   # the run, saved as recipe.json: an `SFTRecipe` (or a `GRPORecipe`)
+                 lora=None, # the `LoraConfig` trained (default: `lora_config(recipe)`)
+                 extra=None, # called with the adapter folder on the main process, to write more files into it
                 ) -> Path:
-    "Save adapter, tokenizer, `log_history.json` and `recipe.json` to `output_dir/adapter` and check the adapter (C22)."
+    "Save adapter, tokenizer, `log_history.json`, `recipe.json` (and `extra`'s files) to `output_dir/adapter`; check it (C22)."
     out = Path(recipe.output_dir)/'adapter'
     trainer.save_model(str(out))
     if trainer.is_world_process_zero():
         trainer.processing_class.save_pretrained(out)
         write_json(out/'log_history.json', trainer.state.log_history)
         write_json(out/'recipe.json', dataclasses.asdict(recipe))
-        check_adapter(out, expected_adapter_shapes(trainer.model.config, lora_config(recipe)))
+        if extra: extra(out)
+        check_adapter(out, expected_adapter_shapes(trainer.model.config, lora or lora_config(recipe)))
     return out
 
 # %% ../nbs/05_sft.ipynb #h11201

@@ -10,7 +10,7 @@ import functools, json, re
 from pathlib import Path
 from bs4 import BeautifulSoup
 from .core import atomic_write, read_text
-from .cli import demo_table
+from .cli import demo_table, interval_text
 
 # %% auto #0
 __all__ = ['SFT_SETUPS', 'RL_LABELS', 'README_BLOCKS', 'README_PENDING', 'chapters', 'chapter_title', 'offline_html',
@@ -246,8 +246,6 @@ def grpo_gpu_table(d:dict, # bench/results/grpo_gpu_h200.json
 RL_LABELS = dict(diagnosis_any='diagnosis right (any reference diagnosis)', termination='stops before the token limit',
                  repetition='repeats a phrase 3+ times in a row', think='writes a `<think>` block')
 
-def _cell(v:dict) -> str: return '–' if v['mean'] is None else f"{v['mean']:.2f} ({v['lo']:.2f}, {v['hi']:.2f})"
-
 # %% ../nbs/10_site.ipynb #s1c09
 def rl_demo_table(d:dict, # reports/rl_demo/metrics.json (`run_rl_comparison`)
                  ) -> str:
@@ -256,7 +254,7 @@ def rl_demo_table(d:dict, # reports/rl_demo/metrics.json (`run_rl_comparison`)
     out = ['| pass | metric | ' + ' | '.join(models) + ' |', '|---|---|' + '---|' * len(models)]
     for p in ('without_instruction', 'with_instruction'):
         for k, label in RL_LABELS.items():
-            out.append(f"| {p.replace('_', ' ')} | {label} | " + ' | '.join(_cell(d[p][n][k]) for n in models) + ' |')
+            out.append(f"| {p.replace('_', ' ')} | {label} | " + ' | '.join(interval_text(d[p][n][k]) for n in models) + ' |')
     f, s = d['grpo_format_reward'], d['settings']
     out.append(f"\nMeans over {s['n_test']} demo test records ({s['n_no_instruction']} without the instruction), 95% bootstrap "
                f"intervals; SFT + dropout: instruction dropped from {d['instruction_dropout']:.0%} of the training records. "

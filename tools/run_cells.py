@@ -9,15 +9,8 @@ source hash match, and refuses (exit 1) if any cell changed since the run. Outpu
 import hashlib, json, os, re, sys, time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT/'tools'))
-
-def scrub(o):
-    "Replace the repository's absolute path in a saved output with '.' (as tools/run_nb.py does)."
-    if isinstance(o, str): return o.replace(str(ROOT/'nbs') + '/', '').replace(str(ROOT), '.')
-    if isinstance(o, list): return [scrub(v) for v in o]
-    if isinstance(o, dict): return type(o)({k: scrub(v) for k, v in o.items()})
-    return o
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from nb_paths import ROOT, scrub
 
 def src_hash(src:str) -> str: return hashlib.sha1(src.encode()).hexdigest()[:12]
 

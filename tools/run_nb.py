@@ -7,8 +7,8 @@ import os, re, sys
 from pathlib import Path
 from fastcore.nbio import read_nb, write_nb
 from execnb.shell import CaptureShell
-
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from nb_paths import ROOT, scrub
 
 def flags() -> list[str]:
     "The test flags from `pyproject.toml` `[tool.nbdev] tst_flags`."
@@ -19,13 +19,6 @@ def skipped(cell, fl:list[str]) -> bool:
     "True for markdown cells and code cells that carry a test flag."
     if cell.cell_type != 'code': return True
     return any(re.search(rf'^#\|\s*{re.escape(f)}\b', cell.source, re.M) for f in fl)
-
-def scrub(o):
-    "Replace the repository's absolute path in a saved output with '.'."
-    if isinstance(o, str): return o.replace(str(ROOT/'nbs') + '/', '').replace(str(ROOT), '.')
-    if isinstance(o, list): return [scrub(v) for v in o]
-    if isinstance(o, dict): return type(o)({k: scrub(v) for k, v in o.items()})
-    return o
 
 def run(path:Path):
     "Execute `path` in its own folder and write the outputs back."
