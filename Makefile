@@ -1,7 +1,7 @@
 # medkd: two commands, each doing its own set-up.
 #   make demo   - the whole pipeline on the shipped real data with SmolLM2-135M-Instruct, on CPU
-#   make test   - the notebook tests (nbdev-test), including the demo's smoke run; the last line counts the notebooks
-#                 that passed and failed, read from nbdev-test's own output
+#   make test   - the notebook tests (nbdev-test), including the demo's smoke run; each notebook's seconds (--timing),
+#                 then a last line that counts the notebooks that passed and failed, read from nbdev-test's own output
 #   make course - adds JupyterLab, to work through the chapters interactively (the tests do not need it)
 #   make site   - the chapters as a website, offline, in _site/ (nbconvert; `nbdev-docs` where Quarto is installed)
 #   make readme - fills the README's tables from the committed run outputs (reports/, bench/results/)
@@ -36,7 +36,7 @@ demo: setup
 # nbdev-test --do-print prints "- Completed NB" for every notebook it ran, and lists the failed ones (tab, name)
 # after "nbdev Tests Failed On The Following Notebooks:"; the last line counts both.
 test: setup
-	@set -o pipefail; OMP_NUM_THREADS=1 PYTHONUNBUFFERED=1 $(VENV)/bin/nbdev-test --n-workers 2 --do-print 2>&1 | tee $(TEST_LOG); rc=$$?; \
+	@set -o pipefail; OMP_NUM_THREADS=1 PYTHONUNBUFFERED=1 $(VENV)/bin/nbdev-test --n-workers 2 --do-print --timing 2>&1 | tee $(TEST_LOG); rc=$$?; \
 	 if [ $$rc -ne 0 ] && ! grep -q '^nbdev Tests Failed' $(TEST_LOG); then echo "nbdev-test stopped (exit code $$rc)"; fi; \
 	 awk '/^- Completed /{n++} /^\t[^ \t]+\.ipynb$$/{f++} END{printf "notebooks: %d passed, %d failed\n", n-f, f}' $(TEST_LOG); \
 	 exit $$rc

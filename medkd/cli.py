@@ -6,7 +6,7 @@ Docs: https://medkd.github.io/medkd/cli.html.md"""
 
 # %% ../nbs/09_cli.ipynb #c003
 from __future__ import annotations
-import contextlib, errno, logging, shutil, sys
+import contextlib, errno, logging, os, re, shutil, sys
 from pathlib import Path
 from fastcore.script import anno_parser, parse_cli
 from .core import RecordError, iter_rows, load_yaml, read_json, read_records
@@ -18,19 +18,31 @@ from .pipeline import (UsageError, checked_settings, clinical_summary, demo_reco
                             run_demo, torch_threads)
 
 # %% auto #0
-__all__ = ['DEMO_ROWS', 'COMMANDS', 'one_line', 'must_exist', 'staged_dir', 'adapter_base', 'load_student', 'medkd_crawl',
-           'medkd_distill', 'student_tokenizer', 'build_from_recipe', 'medkd_build', 'recipe_stage', 'run_grpo',
-           'medkd_train', 'exam_items', 'medkd_eval', 'medkd_export', 'medkd_chat', 'medkd_serve', 'interval_text',
-           'demo_table', 'demo_notes', 'medkd_demo', 'usage', 'command_help', 'run_command', 'bars_only_on_terminal',
-           'main']
+__all__ = ['ADAPTER_FILES', 'DTYPES', 'DEMO_ROWS', 'COMMANDS', 'disk_full', 'one_line', 'must_exist', 'replaceable', 'staged_dir',
+           'same_model', 'adapter_base', 'load_student', 'adapter_dir', 'model_name', 'medkd_crawl', 'aborted_line',
+           'medkd_distill', 'student_tokenizer', 'build_from_recipe', 'check_shares', 'medkd_build', 'recipe_stage',
+           'run_grpo', 'medkd_train', 'exam_items', 'medkd_eval', 'medkd_export', 'student_for', 'medkd_chat',
+           'medkd_serve', 'interval_text', 'demo_table', 'demo_notes', 'medkd_demo', 'usage', 'command_help',
+           'run_command', 'bars_only_on_terminal', 'main']
 
 # %% ../nbs/09_cli.ipynb #c007
+def disk_full(e:BaseException, # what a command raised
+             ) -> BaseException|None:
+    "The exception in `e`'s chain (`__cause__`, `__context__`) that says the disk is full (ENOSPC, errno 28), or None."
+    seen = set()
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        if isinstance(e, OSError) and e.errno == errno.ENOSPC: return e
+        if 'No space left on device' in str(e) or re.search(r'(os error|errno|code:) ?28\b', str(e), re.I): return e
+        e = e.__cause__ or e.__context__
+    return None
+
 def one_line(e:BaseException, # what a command raised
             ) -> str|None:
     "The one line a user sees for `e`, or None when `e` is a bug that keeps its traceback."
     if isinstance(e, (UsageError, RecordError)): return str(e)
-    if isinstance(e, OSError) and e.errno == errno.ENOSPC:
-        return f"disk full writing {e.filename or 'the run folder'}: free some space, then run the command again"
+    if full := disk_full(e):
+        return f"disk full writing {getattr(full, 'filename', None) or 'the run folder'}: free some space, then run the command again"
     if isinstance(e, FileNotFoundError) and e.filename: return f'{e.filename}: no such file or folder: check the path'
     if isinstance(e, KeyboardInterrupt): return 'interrupted: finished files are kept; crawl and distill resume'
     return None
@@ -39,17 +51,34 @@ def one_line(e:BaseException, # what a command raised
 def must_exist(path:str|Path, # a file or folder the command reads
                what:str, # what it is, for the message: 'adapter folder', 'training file', ...
                fix:str, # how the user gets one
+               folder:bool|None=None, # True: it must be a folder; False: a file; None: either
               ) -> Path:
-    "`path`, or a `UsageError` naming what is missing, where, and the fix."
-    if not Path(path).exists(): raise UsageError(f'{what} {path} not found: {fix}')
-    return Path(path)
+    "`path`, or a `UsageError` naming what is missing (or a file where a folder belongs, or the reverse), where, and the fix."
+    p = Path(path)
+    if not p.exists(): raise UsageError(f'{what} {path} not found: {fix}')
+    if folder is not None and p.is_dir() != folder:
+        raise UsageError(f"{what} {path} is a {'file' if folder else 'folder'}, not a {'folder' if folder else 'file'}: {fix}")
+    return p
 
 # %% ../nbs/09_cli.ipynb #c014c
+def replaceable(dest:str|Path, # the folder a command is about to write
+                marker:str|None=None, # the file that command writes into it ('manifest.json', 'metrics.json', ...)
+               ) -> Path:
+    "`dest`, or a `UsageError` if writing it would replace something medkd did not write: a file, or a folder without `marker`."
+    dest = Path(dest)
+    if f := next((p for p in [dest, *dest.parents] if p.exists() and not p.is_dir()), None):
+        raise UsageError(f'{f} is a file, not a folder: choose another --out')
+    if dest.is_dir() and any(dest.iterdir()) and not (marker and (dest/marker).is_file()):
+        raise UsageError(f"{dest} exists and was not written by medkd (it has no {marker or 'marker file'}): "
+                         'choose another --out, or move the folder away')
+    return dest
+
 @contextlib.contextmanager
 def staged_dir(dest:str|Path, # the folder to write
+               marker:str|None=None, # the file the command writes into it: an existing `dest` without it is kept
               ):
-    "Yield `dest.partial` to write into; on success it replaces `dest`, on error it and new parents are removed."
-    dest = Path(dest)
+    "Yield `dest.partial` to write into; on success it replaces `dest` (only one medkd wrote), on error it and new parents are removed."
+    dest = replaceable(dest, marker)
     made = [p for p in [dest.parent, *dest.parent.parents] if not p.exists()]
     part = dest.with_name(dest.name + '.partial')
     shutil.rmtree(part, ignore_errors=True)
@@ -59,13 +88,21 @@ def staged_dir(dest:str|Path, # the folder to write
     except BaseException as e:
         shutil.rmtree(part, ignore_errors=True)
         for p in made: p.exists() and not any(p.iterdir()) and p.rmdir()
-        if isinstance(e, OSError) and e.errno == errno.ENOSPC and not e.filename:
-            raise OSError(errno.ENOSPC, e.strerror, str(dest)) from e
+        if (full := disk_full(e)) is not None and not getattr(full, 'filename', None):
+            raise OSError(errno.ENOSPC, 'No space left on device', str(dest)) from e
         raise
     shutil.rmtree(dest, ignore_errors=True)
     part.rename(dest)
 
 # %% ../nbs/09_cli.ipynb #c016
+def same_model(a:str, # a model name: hub id, local folder or 'smollm2'
+               b:str, # another
+              ) -> bool:
+    "Whether `a` and `b` name the same model: equal, or the same local folder however written (relative, trailing /)."
+    if a == b: return True
+    pa, pb = Path(a).expanduser(), Path(b).expanduser()
+    return pa.is_dir() and pb.is_dir() and pa.resolve() == pb.resolve()
+
 def adapter_base(adapter:str|Path, # a LoRA adapter folder written by `medkd train`
                  model:str|None=None, # the base the user gave (None: take the adapter's)
                 ) -> str:
@@ -75,7 +112,7 @@ def adapter_base(adapter:str|Path, # a LoRA adapter folder written by `medkd tra
     else:
         cfg = must_exist(Path(adapter)/'adapter_config.json', 'adapter config', 'pass the adapter/ `medkd train` wrote')
         base = read_json(cfg)['base_model_name_or_path']
-    if model is None or model == base: return base
+    if model is None or same_model(model, base): return base
     raise UsageError(f'adapter {adapter} was trained on base {base}, not {model}: pass --model {base}, or drop --model')
 
 # %% ../nbs/09_cli.ipynb #c017
@@ -91,6 +128,27 @@ def load_student(name:str, # hub id, local folder or 'smollm2'
     model, tok = load_model(path).eval(), load_tokenizer(path)
     return (PeftModel.from_pretrained(model, str(adapter)).eval() if adapter else model), tok
 
+# %% ../nbs/09_cli.ipynb #c017b
+ADAPTER_FILES = ('adapter_config.json', 'adapter_model.safetensors')
+
+def adapter_dir(path:str|Path, # a LoRA adapter folder
+                fix:str, # how the user gets one
+               ) -> Path:
+    "`path`, or a `UsageError` naming it and the fix if it is missing, not a folder, or lacks a file of `ADAPTER_FILES`."
+    p = must_exist(path, 'adapter folder', fix, folder=True)
+    if missing := [f for f in ADAPTER_FILES if not (p/f).is_file()]:
+        raise UsageError(f"adapter folder {path} has no {', '.join(missing)}: pass the adapter/ folder `medkd train` "
+                         'writes (out/sft/adapter)')
+    return p
+
+def model_name(name:str|None, # --model: hub id, local folder, 'smollm2' or None
+              ) -> str|None:
+    "`name`, or a `UsageError` if it is written as a path (starts with / . ~, or has 2+ /) and nothing is there."
+    if name is None or Path(name).expanduser().exists(): return name
+    if name.startswith(('/', '.', '~')) or name.count('/') > 1 or (os.sep != '/' and os.sep in name):
+        raise UsageError(f"model {name} not found: give a local model folder, a hub id (org/name), or 'smollm2'")
+    return name
+
 # %% ../nbs/09_cli.ipynb #c020
 def medkd_crawl(out:str='runs/default', # run folder: writes out/crawl (cases.jsonl, failures.jsonl, summary.json, html/ cache)
                 pages:int=1, # listing pages to read
@@ -105,6 +163,22 @@ def medkd_crawl(out:str='runs/default', # run folder: writes out/crawl (cases.js
     print(crawl(Path(out)/'crawl', listing_urls(pages, base_url), urls, max_fetches=max_fetches, max_cases=max_cases,
                 cookie_file=cookie_file))
 
+# %% ../nbs/09_cli.ipynb #c021b
+def aborted_line(status:str, # distill's status: 'aborted: http_401', ...
+                 out:str, # the run folder
+                 model:str|None=None, # --model, if given
+                 base_url:str|None=None, # --base-url, if given
+                ) -> str:
+    "The one line for a distillation the teacher stopped: the status, what was kept, and the fix."
+    s = checked_settings()
+    fix = {'http_401': f'check the API key in ${s.teacher_api_key_env} (teacher_api_key_env of settings.ini)',
+           'http_403': f'check that the key in ${s.teacher_api_key_env} may use this model',
+           'http_402': "top up the teacher's account",
+           'http_404': f'check the model {model or s.teacher_model} and the endpoint {base_url or s.teacher_base_url}'}
+    what = fix.get(status.split(': ', 1)[-1], "check the teacher's endpoint and key")
+    return (f"teacher stopped the run ({status}); answers so far are kept in {Path(out)/'distill'}: {what}, "
+            'then run it again (it resumes)')
+
 # %% ../nbs/09_cli.ipynb #c022
 def medkd_distill(out:str='runs/default', # run folder: writes out/distill (distill.jsonl, rejects.jsonl, summary.json, cache/)
                   cases:str=None, # cases {id, input, reference} as .jsonl or .json (default: out/crawl/cases.jsonl)
@@ -118,12 +192,13 @@ def medkd_distill(out:str='runs/default', # run folder: writes out/distill (dist
     from medkd.distill import distill
     checked_settings()
     fix = f'run `medkd crawl --out {out}` first, or pass --cases FILE'
-    src = must_exist(cases or Path(out)/'crawl'/'cases.jsonl', 'cases file', fix)
+    src = must_exist(cases or Path(out)/'crawl'/'cases.jsonl', 'cases file', fix, folder=False)
     rows = [c for _, c in iter_rows(src)]
     todo = [case_to_distill_case(c) for c in rows] if rows and 'sections' in rows[0] else src
     s = distill(todo, Path(out)/'distill', model=model, base_url=base_url, concurrency=concurrency,
                 n_samples=n_samples, max_cost=max_cost, dry_run=dry_run)
     print({k: s[k] for k in ('status', 'cases', 'accepted', 'failed', 'cost', 'estimate') if k in s})
+    if str(s.get('status', '')).startswith('aborted'): raise UsageError(aborted_line(s['status'], out, model, base_url))
 
 # %% ../nbs/09_cli.ipynb #c023b
 def student_tokenizer(name:str|None=None, # hub id, local folder or 'smollm2' (None: settings.ini's student_model)
@@ -138,9 +213,21 @@ def build_from_recipe(recipe:str|Path, # a data recipe: a path or a shipped name
                      ) -> dict:
     "`corpus.build_corpus` of `recipe` into `dest` with the student's tokenizer, via `staged_dir`; the data card."
     from medkd.corpus import build_corpus, load_data_recipe
-    rec = load_data_recipe(find_shipped(recipe))
+    rec = load_data_recipe(must_exist(find_shipped(recipe), 'data recipe', 'give a YAML file', folder=False))
     tok = student_tokenizer(tokenizer or rec.tokenizer)
-    with staged_dir(dest) as part: return build_corpus(rec, part, tokenizer=tok)
+    with staged_dir(dest, 'manifest.json') as part: return build_corpus(rec, part, tokenizer=tok)
+
+# %% ../nbs/09_cli.ipynb #c023f
+def check_shares(val:float, # --val: the validation share
+                 test:float, # --test: the test share
+                 **clips:int, # the clip limits by option name (max_input=120, ...): 0 or more
+                ):
+    "A `UsageError` naming the option unless 0 <= val, test; val + test < 1; every clip limit >= 0."
+    for k, v in dict(val=val, test=test).items():
+        if not 0 <= v < 1: raise UsageError(f'--{k} {v}: give a share from 0 to below 1 (0.1 is 10%)')
+    if val + test >= 1: raise UsageError(f'--val {val} and --test {test} leave no training records: make their sum below 1')
+    for k, v in clips.items():
+        if v is not None and v < 0: raise UsageError(f"--{k.replace('_', '-')} {v}: give 0 (keep it whole) or a positive length")
 
 # %% ../nbs/09_cli.ipynb #c024
 def medkd_build(out:str='runs/default', # run folder: writes out/data (the splits as .jsonl and Alpaca .json)
@@ -156,7 +243,9 @@ def medkd_build(out:str='runs/default', # run folder: writes out/data (the split
     "Build the training corpus: from a data recipe, or from the shipped records (and distilled ones); write the splits."
     from medkd.distill import read_distilled
     from medkd.merge import split_by_group, write_splits
-    seed, dest = checked_settings().seed, Path(out)/'data'
+    seed, dest = checked_settings().seed, replaceable(Path(out)/'data', 'manifest.json')
+    check_shares(val, test, max_input=max_input, max_rationale=max_rationale, max_answer=max_answer)
+    model_name(tokenizer)
     if recipe:
         card = build_from_recipe(recipe, dest, tokenizer)
         print('records kept after each step: ' + ', '.join(f'{k} {sum(v.values())}' for k, v in card['counts'].items()))
@@ -164,16 +253,16 @@ def medkd_build(out:str='runs/default', # run folder: writes out/data (the split
     else:
         recs = demo_records(find_data_dir(data), max_input or None, max_rationale or None, max_answer or None)
         if distilled: recs += read_distilled(must_exist(Path(distilled)/'distill', 'distillation folder',
-                                                        f'run `medkd distill --out {distilled}` first'))
+                                                        f'run `medkd distill --out {distilled}` first', folder=True))
         splits = split_by_group(recs, val=val, test=test, seed=seed)
-        with staged_dir(dest) as part: counts = write_splits(part, splits, name='medkd', seed=seed)['counts']
+        with staged_dir(dest, 'manifest.json') as part: counts = write_splits(part, splits, name='medkd', seed=seed)['counts']
     print(f"wrote {dest}: " + ', '.join(f'{n} {k}' for k, n in counts.items()) + ' records')
 
 # %% ../nbs/09_cli.ipynb #852d2f08
 def recipe_stage(path:str|Path, # a training recipe (YAML)
                 ) -> str:
     "'grpo' for a recipe whose top level says `stage: grpo`, 'sft' for one without `stage:`; else a `RecordError`."
-    stage = load_yaml(path).get('stage')
+    stage = load_yaml(must_exist(path, 'recipe', 'give a YAML file', folder=False)).get('stage')
     if stage in (None, 'grpo'): return stage or 'sft'
     raise RecordError(f"unknown stage {stage!r}: 'grpo', or no stage: for SFT", path, field='stage')
 
@@ -191,7 +280,7 @@ def run_grpo(recipe:Path, # a recipe with `stage: grpo`
     run = dict(output_dir=str(out/'grpo'), train_file=str(out/'data'/'train.jsonl'))
     if (out/'sft'/'adapter').is_dir(): run['sft_adapter'] = str(out/'sft'/'adapter')
     r = load_grpo_recipe(recipe, **run | {k: v for k, v in given.items() if v is not None})
-    must_exist(r.train_file, 'training file', f'run `medkd build --out {out}` first, or pass --train-file FILE')
+    must_exist(r.train_file, 'training file', f'run `medkd build --out {out}` first, or pass --train-file FILE', folder=False)
     with contextlib.nullcontext() if _has_cuda() else torch_threads():   # CPU: one torch thread per free core
         return train_grpo(r, resume=True if resume else None)
 
@@ -205,14 +294,16 @@ def medkd_train(out:str='runs/default', # run folder: reads out/data, writes out
                 resume:bool=False): # continue from the newest complete checkpoint in out/sft (if any)
     "Train the student as the YAML recipe says: LoRA SFT, or GRPO for a recipe with `stage: grpo`."
     checked_settings()
-    run, path = Path(out), find_shipped(recipe)
+    run, path = Path(out), must_exist(find_shipped(recipe), 'recipe', 'give a YAML file', folder=False)
+    model_name(model)
     if recipe_stage(path) == 'grpo':
         return print(f'adapter: {run_grpo(path, run, resume, model=model, max_steps=max_steps, train_file=train_file)}')
     val = eval_file or next((str(p) for p in [run/'data'/'validation.jsonl'] if p.exists()), None)
     over = dict(train_file=str(train_file or run/'data'/'train.jsonl'), output_dir=str(run/'sft'), model=model,
                 max_steps=max_steps)
     r = load_recipe(path, eval_file=val, **{k: v for k, v in over.items() if v is not None})
-    must_exist(r.train_file, 'training file', f'run `medkd build --out {out}` first, or pass --train-file FILE')
+    must_exist(r.train_file, 'training file', f'run `medkd build --out {out}` first, or pass --train-file FILE', folder=False)
+    if r.eval_file: must_exist(r.eval_file, 'validation file', 'pass --eval-file FILE', folder=False)
     print(f'adapter: {train(r, resume=True if resume else None)}')
 
 # %% ../nbs/09_cli.ipynb #c028b
@@ -222,11 +313,11 @@ def exam_items(path:str|None, # a JSON array of exam items (None: the shipped sl
     "The first `n` exam items of `path`, else of the shipped `data/nmle_exam/physician_200.json`; None if `n` is 0."
     from medkd.clinical import load_exam
     if not n: return None
-    return load_exam(must_exist(path, 'exam file', 'pass a JSON array of items') if path
+    return load_exam(must_exist(path, 'exam file', 'pass a JSON array of items', folder=False) if path
                      else find_data_dir()/'nmle_exam'/'physician_200.json', n)
 
 # %% ../nbs/09_cli.ipynb #c029
-def medkd_eval(out:str='runs/default', # run folder: reads out/data/test.jsonl and out/sft/adapter, writes out/eval
+def medkd_eval(out:str='runs/default', # run folder: reads out/data/test.jsonl and out/sft/adapter, writes out/eval/adapter (out/eval/base with --base)
                adapter:str=None, # LoRA adapter folder (default: out/sft/adapter)
                base:bool=False, # evaluate the base model alone, without an adapter
                model:str=None, # base model (default: the one the adapter was trained from, else settings.ini's)
@@ -242,51 +333,67 @@ def medkd_eval(out:str='runs/default', # run folder: reads out/data/test.jsonl a
     "Evaluate the student (base, or base + adapter) on the test split and the exam slice; write the run folder."
     from medkd.clinical import run_eval
     s, run = checked_settings(), Path(out)
+    dest = replaceable(run/'eval'/('base' if base else 'adapter'), 'metrics.json')
+    model_name(model)
     exam_only = exam_only or records == 'none'
     fix = f'run `medkd build --out {out}` first, or pass --records FILE'
-    recs = [] if exam_only else read_records(must_exist(records or run/'data'/'test.jsonl', 'records file', fix))
+    recs = [] if exam_only else read_records(must_exist(records or run/'data'/'test.jsonl', 'records file', fix, folder=False))
     items = exam_items(exam, n_exam)
     if exam_only and not items: raise UsageError('--exam-only with --n-exam 0 answers nothing: give --n-exam N')
-    ad = None if base else must_exist(adapter or run/'sft'/'adapter', 'adapter folder',
-                                      f'run `medkd train --out {out}` first, pass --adapter DIR, or --base')
+    ad = None if base else adapter_dir(adapter or run/'sft'/'adapter',
+                                       f'run `medkd train --out {out}` first, pass --adapter DIR, or --base')
     lm, tok = load_student(adapter_base(ad, model) if ad else model or s.student_model, ad)
-    with staged_dir(run/'eval'/('base' if base else 'adapter')) as part:
+    with staged_dir(dest, 'metrics.json') as part:
         m = run_eval(lm, tok, recs[:n or None], part, items, max_new_tokens, exam_max_new_tokens,
                      n_no_instruction, batch_size=batch_size)
     print(clinical_summary(m))
 
 # %% ../nbs/09_cli.ipynb #c031
+DTYPES = ('bfloat16', 'float16', 'float32')
+
 def medkd_export(out:str='runs/default', # run folder: reads out/sft/adapter, writes out/merged
                  adapter:str=None, # LoRA adapter folder (default: out/sft/adapter)
                  model:str=None, # base model (default: the one the adapter was trained from)
-                 dtype:str='bfloat16'): # dtype of the saved weights
+                 dtype:str='bfloat16'): # dtype of the saved weights: bfloat16, float16 or float32
     "Merge the adapter into its base model and save a checkpoint checked to be base + adapter."
     checked_settings()
-    ad = must_exist(adapter or Path(out)/'sft'/'adapter', 'adapter folder',
-                    f'run `medkd train --out {out}` first, or pass --adapter DIR')
-    rep = merge_adapter(model or adapter_base(ad), ad, Path(out)/'merged', dtype=dtype)
-    print(f"merged: {Path(out)/'merged'} ({rep['dtype']}, {rep['bytes']:,} bytes)")
+    if dtype not in DTYPES: raise UsageError(f"--dtype {dtype}: give one of {', '.join(DTYPES)}")
+    dest = replaceable(Path(out)/'merged', 'export_report.json')
+    ad = adapter_dir(adapter or Path(out)/'sft'/'adapter', f'run `medkd train --out {out}` first, or pass --adapter DIR')
+    base = adapter_base(ad, model_name(model))
+    rep = merge_adapter(model or base, ad, dest, dtype=dtype)
+    print(f"merged: {dest} ({rep['dtype']}, {rep['bytes']:,} bytes)")
+
+# %% ../nbs/09_cli.ipynb #c032b
+def student_for(out:str, # the run folder
+                model:str|None, # --model
+                adapter:str|None, # --adapter
+               ) -> str:
+    "The model `chat` and `serve` load: `model` (checked against `adapter`'s base), else the adapter's base, else out/merged."
+    if adapter:
+        base = adapter_base(adapter_dir(adapter, 'pass the adapter/ folder `medkd train` writes'), model_name(model))
+        return model or base
+    fix = f'run `medkd export --out {out}` first, or pass --model DIR'
+    return model_name(model) or str(must_exist(Path(out)/'merged', 'merged model', fix, folder=True))
 
 # %% ../nbs/09_cli.ipynb #c033
 def medkd_chat(out:str='runs/default', # run folder whose merged/ model answers
-               model:str=None, # a model folder, hub id or 'smollm2' (default: out/merged)
+               model:str=None, # a model folder, hub id or 'smollm2' (default: out/merged; with --adapter, its base)
                adapter:str=None, # a LoRA adapter folder on top of `model`
                max_tokens:int=512): # most new tokens per answer
     "Chat with the student in the terminal: streamed, multi-turn, the rationale apart; an empty line ends it."
     from medkd.serve import chat
-    fix = f'run `medkd export --out {out}` first, or pass --model DIR'
-    chat(model or str(must_exist(Path(out)/'merged', 'merged model', fix)), adapter, max_tokens=max_tokens)
+    chat(student_for(out, model, adapter), adapter, max_tokens=max_tokens)
 
 # %% ../nbs/09_cli.ipynb #c034
 def medkd_serve(out:str='runs/default', # run folder whose merged/ model answers
-                model:str=None, # a model folder, hub id or 'smollm2' (default: out/merged)
+                model:str=None, # a model folder, hub id or 'smollm2' (default: out/merged; with --adapter, its base)
                 adapter:str=None, # a LoRA adapter folder on top of `model`
                 port:int=8000, # port of the OpenAI-compatible server on 127.0.0.1
                 max_tokens:int=1024): # most new tokens per answer
     "Serve the student as an OpenAI-compatible `/v1/chat/completions` on 127.0.0.1 until Ctrl-C."
     from medkd.serve import serve
-    fix = f'run `medkd export --out {out}` first, or pass --model DIR'
-    serve(model or str(must_exist(Path(out)/'merged', 'merged model', fix)), adapter, port=port, max_tokens=max_tokens)
+    serve(student_for(out, model, adapter), adapter, port=port, max_tokens=max_tokens)
 
 # %% ../nbs/09_cli.ipynb #02e07f25
 DEMO_ROWS = {'diagnosis_any': 'diagnosis right (any reference diagnosis)', 'diagnosis_all': 'diagnosis right (all)',
@@ -320,7 +427,9 @@ def demo_notes(m:dict, # the demo's metrics.json
               ) -> list[str]:
     "What the demo measured on, what it trained on and how long it took, from the run's own record."
     n, d = m['n'], m.get('demo', {})
-    notes = [f"\nMeans over {n['test']} held-out test records and {n['exam']} exam items, with "
+    ni = m.get('passes', {}).get('after', {}).get('no_instruction', {}).get('n')
+    notes = [f"\nMeans over {n['test']} held-out test records" + (f" (`<think>` without the instruction: the first {ni})" if ni else '')
+             + f" and {n['exam']} exam items, with "
              f"{round(100 * m['confidence'])}% bootstrap intervals ({m['n_boot']:,} resamples, seed {m['seed']}); "
              "fractions, except BLEU/ROUGE (×100)."]
     if d: notes.append(f"Training: {d['steps']} steps at batch {d['batch_size']} see {d['records_seen']} of the "
@@ -339,10 +448,12 @@ def medkd_demo(out:str=None, # run folder (default: runs/demo, or runs/smoke wit
                max_steps:int=None, # override the recipe's training steps
                n_no_instruction:int=10, # test records answered again without the instruction
                n_exam:int=20, # exam items answered before and after
-               data:str=None): # data folder (default: data_dir of settings.ini, else ./data, else the installed copy)
+               data:str=None, # data folder (default: data_dir of settings.ini, else ./data, else the installed copy)
+               model:str=None): # the student: hub id, local folder or 'smollm2' (default: the recipe's, SmolLM2-135M-Instruct)
     "The whole chain on shipped data: build, answer, train SmolLM2-135M on CPU, answer again, export."
+    model_name(model)
     rep = run_demo(out, smoke=smoke, max_steps=max_steps, n_no_instruction=n_no_instruction, n_exam=n_exam,
-                   data_dir=data)
+                   data_dir=data, model=model)
     print(demo_table(rep), "LLaMA-Factory's metrics (×100, format a fraction):", metrics_table(rep['llamafactory']),
           sep='\n\n')
     where = Path(out or checked_settings().runs_dir/('smoke' if smoke else 'demo')).resolve()

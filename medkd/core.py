@@ -19,13 +19,13 @@ from tenacity.wait import wait_base
 
 # %% auto #0
 __all__ = ['DEFAULT_SETTINGS', 'THINK_OPEN', 'THINK_CLOSE', 'NEGATION_BEFORE', 'NEGATION_AFTER', 'AFFIRMATION',
-           'RULED_OUT_BEFORE', 'LEAK_MASK', 'END_TOKENS', 'SMOLLM2_GGUF', 'RecordError', 'read_text', 'read_json',
-           'read_jsonl', 'iter_rows', 'Settings', 'find_settings', 'get_settings', 'Yaml12Loader', 'load_yaml',
-           'typed_fields', 'join_output', 'split_output', 'think_format_ok', 'SFTRecord', 'atomic_write', 'write_json',
-           'write_jsonl', 'read_records', 'write_records', 'match_key_map', 'match_key', 'split_diagnoses',
-           'diagnosis_match', 'ruled_out', 'diagnosis_agreement', 'squash', 'diagnosis_terms', 'find_leaks',
-           'mask_leaks', 'DiskCache', 'cached_dir', 'retry_after_s', 'wait_retry_after', 'retry_policy', 'utc_now',
-           'http_get', 'with_deadline', 'decode_completion', 'smollm2_gguf']
+           'RULED_OUT_BEFORE', 'LEAK_MASK', 'END_TOKENS', 'SMOLLM2_GGUF', 'RecordError', 'UsageError', 'not_utf8',
+           'read_text', 'read_json', 'read_jsonl', 'iter_rows', 'Settings', 'find_settings', 'get_settings',
+           'Yaml12Loader', 'load_yaml', 'typed_fields', 'join_output', 'split_output', 'think_format_ok', 'SFTRecord',
+           'atomic_write', 'write_json', 'write_jsonl', 'read_records', 'write_records', 'match_key_map', 'match_key',
+           'split_diagnoses', 'diagnosis_match', 'ruled_out', 'diagnosis_agreement', 'squash', 'diagnosis_terms',
+           'find_leaks', 'mask_leaks', 'DiskCache', 'cached_dir', 'retry_after_s', 'wait_retry_after', 'retry_policy',
+           'utc_now', 'http_get', 'with_deadline', 'decode_completion', 'smollm2_gguf']
 
 # %% ../nbs/00_core.ipynb #c004
 _log = logging.getLogger(__name__)
@@ -42,10 +42,25 @@ class RecordError(ValueError):
         where = ':'.join(str(o) for o in (path, line) if o is not None)
         super().__init__(f"{where + ': ' if where else ''}{f'field {field!r}: ' if field else ''}{msg}")
 
+# %% ../nbs/00_core.ipynb #u008b
+class UsageError(Exception):
+    "A mistake the user can fix, shown as one line."
+
 # %% ../nbs/00_core.ipynb #c014
+def not_utf8(path:Path|str) -> RecordError:
+    "The `RecordError` for a file that is not UTF-8 text: the line of its first bad byte, and the fix."
+    data = Path(path).read_bytes()
+    try: data.decode('utf-8')
+    except UnicodeDecodeError as e: at = e.start
+    else: return RecordError('not UTF-8 text: save it as UTF-8', path)
+    utf16 = ', it starts with a UTF-16 byte-order mark' if data[:2] in (b'\xff\xfe', b'\xfe\xff') else ''
+    return RecordError(f'not UTF-8 text (byte 0x{data[at]:02x}{utf16}): save it as UTF-8 (in an editor: '
+                       'Save As, encoding UTF-8)', path, data[:at].count(b'\n') + 1)
+
 def read_text(path:Path|str) -> str:
-    "The text of `path` as UTF-8, a leading byte-order mark dropped."
-    return Path(path).read_text(encoding='utf-8-sig')
+    "The text of `path` as UTF-8, a leading byte-order mark dropped; other text raises `not_utf8`'s `RecordError`."
+    try: return Path(path).read_text(encoding='utf-8-sig')
+    except UnicodeDecodeError: raise not_utf8(path) from None
 
 # %% ../nbs/00_core.ipynb #c017
 def read_json(path:Path|str) -> Any:
@@ -56,19 +71,23 @@ def read_json(path:Path|str) -> Any:
 
 # %% ../nbs/00_core.ipynb #c021
 def read_jsonl(path:Path|str) -> Iterator[tuple[int,Any]]:
-    "Yield `(line_number, value)` for each non-blank line; bad JSON raises `RecordError` at that line."
-    with open(path, encoding='utf-8-sig') as f:
-        for i, line in enumerate(f, 1):
-            if not line.strip(): continue
-            try: yield i, json.loads(line)
-            except json.JSONDecodeError as e:
-                raise RecordError(f'invalid JSON: {e.msg} (column {e.colno})', path, i) from None
+    "Yield `(line_number, value)` for each non-blank line; bad JSON or text that is not UTF-8 raises `RecordError` at that line."
+    try:
+        with open(path, encoding='utf-8-sig') as f:
+            for i, line in enumerate(f, 1):
+                if not line.strip(): continue
+                try: yield i, json.loads(line)
+                except json.JSONDecodeError as e:
+                    raise RecordError(f'invalid JSON: {e.msg} (column {e.colno})', path, i) from None
+    except UnicodeDecodeError: raise not_utf8(path) from None
 
 # %% ../nbs/00_core.ipynb #c024
 def iter_rows(path:Path|str) -> Iterator[tuple[str|int, Any]]:
     "Yield `(location, row)` from a JSON array (`'item i'`) or a JSON Lines file (line number), whatever the suffix."
     path = Path(path)
-    with open(path, encoding='utf-8-sig') as f: head = f.read(64).lstrip()
+    try:
+        with open(path, encoding='utf-8-sig') as f: head = f.read(64).lstrip()
+    except UnicodeDecodeError: raise not_utf8(path) from None
     if head.startswith('['): yield from ((f'item {i}', r) for i, r in enumerate(read_json(path)))
     else: yield from read_jsonl(path)
 
@@ -109,6 +128,11 @@ def find_settings(start:Path|str|None=None, # folder to search from (default: cw
     return None
 
 # %% ../nbs/00_core.ipynb #c032
+def _ini_line(path:Path, key:str) -> int|None:
+    "The line of `key = ...` in the ini file `path`, or None."
+    return next((i for i, l in enumerate(read_text(path).splitlines(), 1)
+                 if re.match(rf'\s*{re.escape(key)}\s*[=:]', l, re.I)), None)
+
 def get_settings(path:Path|str|None=None, # a settings.ini (default: `find_settings()`)
                 ) -> Settings:
     "Read `settings.ini` (BOM allowed); each key can be overridden by an env variable `MEDKD_<KEY>`."
@@ -116,14 +140,20 @@ def get_settings(path:Path|str|None=None, # a settings.ini (default: `find_setti
     vals, root = dict(DEFAULT_SETTINGS), Path.cwd()
     if f is not None:
         cp = configparser.ConfigParser(interpolation=None)
-        cp.read(f, encoding='utf-8-sig')
+        if f.exists(): cp.read_string(read_text(f), source=str(f))
         unknown = set(cp['medkd']) - set(vals)
-        if unknown: raise ValueError(f"{f}: unknown key(s) in [medkd]: {sorted(unknown)}")
+        if unknown: raise RecordError(f"unknown key(s) in [medkd]: {sorted(unknown)}; known keys: {', '.join(vals)}", f)
         vals.update(cp['medkd'])
         root = f.parent.resolve()
-    for k in vals: vals[k] = os.environ.get(f'MEDKD_{k.upper()}', vals[k])
+    env = {k: os.environ[f'MEDKD_{k.upper()}'] for k in vals if f'MEDKD_{k.upper()}' in os.environ}
+    vals.update(env)
+    try: seed = int(vals['seed'])
+    except ValueError:
+        got = f"must be an integer such as 42, got {vals['seed']!r}"
+        if 'seed' in env: raise UsageError(f'environment variable MEDKD_SEED: {got}: set it to an integer, or unset it') from None
+        raise RecordError(f'{got}: write e.g. seed = 42 under [medkd]', f, _ini_line(f, 'seed'), 'seed') from None
     return Settings(**{**vals, 'data_dir': root/vals['data_dir'], 'runs_dir': root/vals['runs_dir'],
-                       'seed': int(vals['seed']), 'source': f})
+                       'seed': seed, 'source': f})
 
 # %% ../nbs/00_core.ipynb #c044
 class Yaml12Loader(yaml.SafeLoader):

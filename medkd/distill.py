@@ -17,9 +17,9 @@ import openai
 from fastcore.basics import patch
 from tqdm import tqdm
 
-from .core import (DiskCache, RecordError, SFTRecord, Settings, THINK_CLOSE, THINK_OPEN, atomic_write,
-                        diagnosis_match, get_settings, iter_rows, join_output, retry_policy, think_format_ok,
-                        utc_now, with_deadline, write_json)
+from .core import (DiskCache, RecordError, SFTRecord, Settings, THINK_CLOSE, THINK_OPEN, UsageError,
+                        atomic_write, diagnosis_match, get_settings, iter_rows, join_output, retry_policy,
+                        think_format_ok, utc_now, with_deadline, write_json)
 
 _log = logging.getLogger('medkd.distill')
 
@@ -27,9 +27,10 @@ _log = logging.getLogger('medkd.distill')
 __all__ = ['CASE_HEADER', 'COMPLETE_FINISH', 'REASONS', 'RESAMPLE_ON', 'FATAL_STATUS', 'case_from_dict', 'load_cases',
            'synthetic_cases', 'build_messages', 'MalformedResponse', 'parse_completion', 'TeacherReply',
            'reasoning_field', 'split_think', 'reply_problem', 'normalise_reply', 'check_reply', 'approx_tokens',
-           'Prices', 'estimate_run', 'cache_key', 'AppendLog', 'cut_torn_tail', 'recover_jsonl', 'make_client',
-           'error_kind', 'is_retryable', 'possibly_billed', 'RunStats', 'SpendCapReached', 'Teacher', 'retry_logger',
-           'RunPlan', 'plan_run', 'DistillRun', 'redact', 'start_summary', 'adistill', 'distill', 'read_distilled']
+           'Prices', 'estimate_run', 'cache_key', 'AppendLog', 'cut_torn_tail', 'recover_jsonl', 'teacher_key',
+           'make_client', 'error_kind', 'is_retryable', 'possibly_billed', 'RunStats', 'SpendCapReached', 'Teacher',
+           'retry_logger', 'RunPlan', 'plan_run', 'DistillRun', 'redact', 'start_summary', 'adistill', 'distill',
+           'read_distilled']
 
 # %% ../nbs/02_distill.ipynb #c006
 def case_from_dict(d:Any, # one parsed JSON row
@@ -316,18 +317,23 @@ def recover_jsonl(path:str|Path, # an append-only JSONL file
 # %% ../nbs/02_distill.ipynb #c137
 _LOCAL_HOSTS = {'127.0.0.1', 'localhost', '::1', '0.0.0.0'}
 
+def teacher_key(base_url:str, # an OpenAI-compatible endpoint
+                api_key_env:str, # the environment variable holding its key
+                named_by:str='teacher_api_key_env in settings.ini', # where the variable's name comes from
+               ) -> str:
+    "The key in `$api_key_env` ('no-key-needed' for a local endpoint); unset, a `UsageError` naming the variable and the fix."
+    key = os.environ.get(api_key_env or '', '')
+    if key: return key
+    if urlparse(base_url).hostname in _LOCAL_HOSTS: return 'no-key-needed'
+    raise UsageError(f'environment variable {api_key_env} is not set (its name comes from {named_by}): set it to the '
+                     f'API key of {base_url}, e.g. export {api_key_env}=sk-..., or name another variable there')
+
 def make_client(base_url:str, # an OpenAI-compatible endpoint
                 api_key_env:str, # the environment variable holding its key
                 timeout:float=600., # the SDK's per-read timeout (the total deadline is `Teacher`'s)
                ) -> openai.AsyncOpenAI:
-    "`AsyncOpenAI` for `base_url` with SDK retries off; the key comes only from `$api_key_env`."
-    key = os.environ.get(api_key_env or '', '')
-    if not key:
-        if urlparse(base_url).hostname not in _LOCAL_HOSTS:
-            raise RuntimeError(f'Set the environment variable {api_key_env} to the API key of {base_url} '
-                               '(medkd reads it from there only).')
-        key = 'no-key-needed'
-    return openai.AsyncOpenAI(base_url=base_url, api_key=key, max_retries=0,
+    "`AsyncOpenAI` for `base_url` with SDK retries off; the key comes only from `$api_key_env` (see `teacher_key`)."
+    return openai.AsyncOpenAI(base_url=base_url, api_key=teacher_key(base_url, api_key_env), max_retries=0,
                               timeout=openai.Timeout(timeout, connect=min(10., timeout)))
 
 # %% ../nbs/02_distill.ipynb #c141
@@ -691,6 +697,8 @@ async def adistill(cases:str|Path|Iterable[dict], out_dir:str|Path|None=None, *,
     s, prices = settings or get_settings(), prices or Prices()
     model, base_url = model or s.teacher_model, base_url or s.teacher_base_url
     out_dir = Path(out_dir or s.runs_dir/'distill'/re.sub(r'[^\w.-]+', '_', model))
+    named_by = 'the api_key_env argument' if api_key_env else f"teacher_api_key_env in {s.source or 'settings.ini'}"
+    if not dry_run: teacher_key(base_url, api_key_env or s.teacher_api_key_env, named_by)   # before anything is written
     out_dir.mkdir(parents=True, exist_ok=True)
     plan = plan_run(cases, out_dir, s, prices, expected_completion_tokens, hint_reference)
     summary = start_summary(plan, out_dir, prices, model=model, base_url=base_url, max_cost=max_cost,

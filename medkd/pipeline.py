@@ -10,7 +10,7 @@ import dataclasses, math, os, site, sys, time
 from contextlib import contextmanager
 from pathlib import Path
 import medkd
-from .core import Settings, find_settings, get_settings, read_json, read_records
+from .core import Settings, UsageError, find_settings, get_settings, read_json, read_records, read_text
 from .sft import SFTRecipe, load_recipe, train, prepare_student, load_model, load_tokenizer
 from .evaluation import score_predictions, copy_input_baseline, compare_runs, plot_loss, plot_before_after
 from .generation import last_backend_info
@@ -18,13 +18,9 @@ from .clinical import METRICS, Answers, ModelAnswers, evaluate_run, load_exam, m
 from .export import merge_adapter
 
 # %% auto #0
-__all__ = ['UsageError', 'installed_dir', 'find_shipped', 'checked_settings', 'find_data_dir', 'demo_data_recipe', 'demo_records',
+__all__ = ['installed_dir', 'find_shipped', 'checked_settings', 'find_data_dir', 'demo_data_recipe', 'demo_records',
            'demo_splits', 'demo_recipe', 'free_cores', 'torch_threads', 'exam_slice', 'llamafactory_report',
-           'demo_facts', 'write_reports', 'clinical_summary', 'before_and_after', 'run_demo']
-
-# %% ../nbs/08_pipeline.ipynb #c006
-class UsageError(Exception):
-    "A mistake the user can fix; its message is one line naming the path and the fix."
+           'demo_facts', 'write_reports', 'clinical_summary', 'note', 'before_and_after', 'run_demo']
 
 # %% ../nbs/08_pipeline.ipynb #c008
 def installed_dir(kind:str, # 'recipes', 'configs' or 'data'
@@ -54,7 +50,7 @@ def checked_settings() -> Settings:
     f = find_settings()
     if f is not None and not f.is_file():
         raise UsageError(f'settings file {f} not found (named by MEDKD_SETTINGS): create it, or unset MEDKD_SETTINGS')
-    if f is not None and '[medkd]' not in f.read_text(encoding='utf-8-sig'):
+    if f is not None and '[medkd]' not in read_text(f):
         raise UsageError(f'{f}: no [medkd] section: start the file with a line [medkd] (see settings.ini)')
     return get_settings(f)
 
@@ -112,6 +108,7 @@ def demo_recipe(out:Path, # the run folder: training reads out/data and writes o
                 smoke:bool=False, # 3 steps of 2 records
                 max_steps:int|None=None, # override the recipe's steps
                 recipe:str|Path='demo_cpu.yaml', # a recipe path or a shipped name (see `find_shipped`)
+                model:str|None=None, # the student: hub id, local folder or 'smollm2' (None: the recipe's)
                ) -> SFTRecipe:
     "Step 2: the demo's recipe, reading and writing the run folder `out`."
     out = Path(out)
@@ -119,6 +116,7 @@ def demo_recipe(out:Path, # the run folder: training reads out/data and writes o
                 output_dir=str(out/'sft'))
     if smoke: over.update(max_steps=3, eval_steps=3, logging_steps=1, per_device_train_batch_size=1, gradient_accumulation_steps=2)
     if max_steps: over['max_steps'] = max_steps
+    if model: over['model'] = model
     return load_recipe(find_shipped(recipe), **over)
 
 # %% ../nbs/08_pipeline.ipynb #119827c4
@@ -199,17 +197,28 @@ def clinical_summary(m:dict, # the `metrics.json` of `clinical.evaluate_run`
         rows.append(f"{k:<22} {shown}  (n={max(v['n'] for v in vals)}, {unit})")
     return '\n'.join(rows)
 
+# %% ../nbs/08_pipeline.ipynb #bc3b4acb
+def note(msg:str, # the step that starts now
+         t0:float|None=None, # the run's start (`time.time()`): the note shows the minutes since
+        ):
+    "Print `msg` to stderr, after the minutes since `t0` when given."
+    print(f'[{(time.time() - t0) / 60:4.1f} min] {msg}' if t0 else msg, file=sys.stderr, flush=True)
+
 # %% ../nbs/08_pipeline.ipynb #020dcafe
 def before_and_after(r:SFTRecipe, # the demo's recipe
                      test:list, # the test records to answer
+                     t0:float|None=None, # the run's start (`time.time()`), for the progress notes
                      **kw, # `clinical.model_answers` options: max_new_tokens, exam, n_no_instruction, ...
                     ) -> tuple:
     "`(before, after, adapter)`: the base model's answers, `sft.train(r)`, the SFT model's answers."
     from peft import PeftModel
     path = prepare_student(r.model)
     tok, base = load_tokenizer(path), load_model(path, r.dtype).eval()
+    note(f'answering {len(test)} test records before SFT', t0)
     before = model_answers(base, tok, test, **kw)
+    note(f'training {r.max_steps} steps', t0)
     adapter = train(r)
+    note(f'answering {len(test)} test records after SFT', t0)
     return before, model_answers(PeftModel.from_pretrained(base, str(adapter)).eval(), tok, test, **kw), adapter
 
 # %% ../nbs/08_pipeline.ipynb #c057
@@ -223,18 +232,21 @@ def run_demo(out:str|Path|None=None, # run folder (default: runs/demo, or runs/s
              data_dir:str|Path|None=None, # the data folder (see `find_data_dir`)
              recipe:str|Path='demo_cpu.yaml', # a recipe path or a shipped name (see `find_shipped`)
              threads:int|None=None, # torch threads (None: `free_cores()` when the run starts)
+             model:str|None=None, # the student: hub id, local folder or 'smollm2' (None: the recipe's, SmolLM2-135M)
             ) -> dict:
     "Run the five steps into `out`: corpus, recipe, answers before, training, answers after, export, reports."
     t0, s = time.time(), checked_settings()
     out = Path(out or s.runs_dir/('smoke' if smoke else 'demo'))
-    r = demo_recipe(out, smoke, max_steps, recipe)
+    r = demo_recipe(out, smoke, max_steps, recipe, model)
     with torch_threads(threads) as n_threads:
+        note(f'building the corpus into {out}/data', t0)
         manifest = demo_splits(out, data_dir, smoke, load_tokenizer(prepare_student(r.model)))
         test, exam = read_records(out/'data'/'test.jsonl')[:n_test], exam_slice(2 if smoke else n_exam, data_dir)
-        before, after, adapter = before_and_after(r, test, max_new_tokens=16 if smoke else max_new_tokens, exam=exam,
+        before, after, adapter = before_and_after(r, test, t0, max_new_tokens=16 if smoke else max_new_tokens, exam=exam,
                                                   exam_max_new_tokens=16 if smoke else 64,
                                                   n_no_instruction=2 if smoke else n_no_instruction)
         lf = llamafactory_report(test, before, after, s.seed)
+        note(f'merging the adapter into {out}/merged', t0)
         export = merge_adapter(r.model, adapter, out/'merged', dtype='bfloat16', metrics=lf)
     facts = demo_facts(r, manifest['counts'], demo_data_recipe(data_dir)) | dict(threads=n_threads)
     return write_reports(out, test, before, after, adapter, lf, exam, demo=facts, split_counts=manifest['counts'],

@@ -169,14 +169,17 @@ def check_labels(ex:dict,    # a tokenized example with `labels`
 def build_dataset(records:list[SFTRecord], # the split to train or validate on
                   tok,                     # the student's tokenizer
                   max_length:int|None=None, # longer examples are dropped and counted
+                  path=None,               # the file the records came from, named if none is left
                  ):
-    "Tokenized `datasets.Dataset` (see `tokenize_record`), every example checked by `check_labels`."
+    "Tokenized `datasets.Dataset` (see `tokenize_record`), every example checked by `check_labels`; none: `RecordError`."
     from datasets import Dataset
     rows = [tokenize_record(r, tok, max_length) for r in records]
     kept = [x for x in rows if x is not None]
     if len(kept) < len(rows):
         _log.warning('dropped %d over-long sample(s) of %d (max_length=%s)', len(rows)-len(kept), len(rows), max_length)
-    if not kept: raise ValueError(f'no training example fits max_length={max_length}')
+    if not rows: raise RecordError('no records (the file is empty or has only blank lines): give at least one record', path)
+    if not kept: raise RecordError(f'none of its {len(rows)} record(s) fits max_length={max_length} tokens: '
+                                   'raise max_length in the recipe, or shorten the records', path)
     for x in kept: check_labels(x, tok.convert_tokens_to_ids('<|im_end|>'))
     return Dataset.from_list(kept)
 
@@ -322,7 +325,7 @@ def expected_adapter_shapes(config, # the base model's transformers config
 def check_adapter(adapter_dir:str|Path,    # folder with `adapter_model.safetensors`
                   expected:dict|None=None, # from `expected_adapter_shapes`
                  ) -> dict:
-    "Shapes of the LoRA tensors in `adapter_dir`; `ValueError` if none, one empty, all `lora_B` zero, or unexpected."
+    "Shapes of the LoRA tensors in `adapter_dir`; `ValueError` if none, one empty or unexpected; all `lora_B` zero: `RecordError`."
     from safetensors.torch import load_file
     f = Path(adapter_dir)/'adapter_model.safetensors'
     if not f.exists(): raise ValueError(f'{f}: no adapter file')
@@ -332,7 +335,8 @@ def check_adapter(adapter_dir:str|Path,    # folder with `adapter_model.safetens
     if empty: raise ValueError(f'{f}: tensor {empty[0]} is empty (ZeRO-3 saved without gathering? C22)')
     if not any('lora_A' in k for k in shapes): raise ValueError(f'{f}: no LoRA tensors ({f.stat().st_size} bytes; C22)')
     if not any(bool(t.abs().sum() > 0) for k, t in tensors.items() if 'lora_B' in k):
-        raise ValueError(f'{f}: every lora_B is zero: the adapter is the base model')
+        raise RecordError('every lora_B is zero: nothing was learned (e.g. the learning rate was still 0 in warmup): '
+                          'train more steps (max_steps) or fewer warmup steps (warmup_steps)', Path(adapter_dir))
     if expected is not None and shapes != expected:
         bad = sorted(set(shapes) ^ set(expected)) or [k for k in expected if shapes[k] != expected[k]]
         raise ValueError(f'{f}: {len(shapes)} tensors, expected {len(expected)}; first mismatch {bad[0]!r} (C22)')
@@ -410,20 +414,34 @@ def load_student(recipe:SFTRecipe, # the run
     return model, tok
 
 # %% ../nbs/05_sft.ipynb #c118
+def _swap_dir(new:Path, old:Path):
+    "Put folder `new` in place of `old`; the earlier `old` waits in `old.previous` until `new` is in place."
+    prev = old.with_name(old.name + '.previous')
+    if prev.exists(): shutil.rmtree(prev)
+    if old.exists(): old.rename(prev)
+    new.rename(old)
+    if prev.exists(): shutil.rmtree(prev)
+
 def save_adapter(trainer,  # a trained `SFTTrainer` (or trl's `GRPOTrainer`, chapter 06c)
                  recipe,   # the run, saved as recipe.json: an `SFTRecipe` (or a `GRPORecipe`)
                  lora=None, # the `LoraConfig` trained (default: `lora_config(recipe)`)
                  extra=None, # called with the adapter folder on the main process, to write more files into it
                 ) -> Path:
-    "Save adapter, tokenizer, `log_history.json`, `recipe.json` (and `extra`'s files) to `output_dir/adapter`; check it (C22)."
+    "Save adapter, tokenizer, logs, recipe (and `extra`'s files) to `output_dir/adapter.partial`, check it (C22), make it `adapter`."
     out = Path(recipe.output_dir)/'adapter'
-    trainer.save_model(str(out))
-    if trainer.is_world_process_zero():
-        trainer.processing_class.save_pretrained(out)
-        write_json(out/'log_history.json', trainer.state.log_history)
-        write_json(out/'recipe.json', dataclasses.asdict(recipe))
-        if extra: extra(out)
-        check_adapter(out, expected_adapter_shapes(trainer.model.config, lora or lora_config(recipe)))
+    part, main = out.with_name('adapter.partial'), trainer.is_world_process_zero()
+    if main and part.exists(): shutil.rmtree(part)   # a rejected earlier attempt
+    if getattr(trainer, 'accelerator', None) is not None: trainer.accelerator.wait_for_everyone()
+    trainer.save_model(str(part))                     # every rank: ZeRO-3 gathers the shards here
+    if main:
+        trainer.processing_class.save_pretrained(part)
+        write_json(part/'log_history.json', trainer.state.log_history)
+        write_json(part/'recipe.json', dataclasses.asdict(recipe))
+        if extra: extra(part)
+        try: check_adapter(part, expected_adapter_shapes(trainer.model.config, lora or lora_config(recipe)))
+        except RecordError as e:
+            raise RecordError(e.msg + (f'; the earlier {out} is kept' if out.exists() else ''), e.path) from None
+        _swap_dir(part, out)
     return out
 
 # %% ../nbs/05_sft.ipynb #h11201
@@ -520,11 +538,12 @@ def make_trainer(recipe:SFTRecipe,  # the run
     from trl import SFTTrainer
     from transformers import PrinterCallback
     args = sft_config(recipe, bool(recipe.eval_file), progress)
-    model, tok = load_student(recipe)
     train_recs = drop_instructions(read_records(recipe.train_file), recipe.instruction_dropout, recipe_seed(recipe))
+    model, tok = load_student(recipe)
+    train_ds = build_dataset(train_recs, tok, recipe.max_length, recipe.train_file)  # before anything is written
+    eval_ds = (build_dataset(read_records(recipe.eval_file), tok, recipe.max_length, recipe.eval_file)
+               if recipe.eval_file else None)
     log_length_report(length_report(train_recs, tok, recipe.max_length), recipe.output_dir, progress)
-    train_ds = build_dataset(train_recs, tok, recipe.max_length)
-    eval_ds = build_dataset(read_records(recipe.eval_file), tok, recipe.max_length) if recipe.eval_file else None
     trainer = SFTTrainer(model=model, args=args, train_dataset=train_ds, eval_dataset=eval_ds, processing_class=tok,
                          peft_config=lora_config(recipe), callbacks=[checkpoint_sealer(), *(callbacks or [])])
     if not progress: trainer.remove_callback(PrinterCallback)
