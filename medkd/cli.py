@@ -73,6 +73,7 @@ def replaceable(dest:str|Path, # the folder a command is about to write
                          'choose another --out, or move the folder away')
     return dest
 
+# %% ../nbs/09_cli.ipynb #c014d
 @contextlib.contextmanager
 def staged_dir(dest:str|Path, # the folder to write
                marker:str|None=None, # the file the command writes into it: an existing `dest` without it is kept

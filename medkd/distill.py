@@ -697,8 +697,8 @@ async def adistill(cases:str|Path|Iterable[dict], out_dir:str|Path|None=None, *,
     s, prices = settings or get_settings(), prices or Prices()
     model, base_url = model or s.teacher_model, base_url or s.teacher_base_url
     out_dir = Path(out_dir or s.runs_dir/'distill'/re.sub(r'[^\w.-]+', '_', model))
-    named_by = 'the api_key_env argument' if api_key_env else f"teacher_api_key_env in {s.source or 'settings.ini'}"
-    if not dry_run: teacher_key(base_url, api_key_env or s.teacher_api_key_env, named_by)   # before anything is written
+    teacher = None if dry_run else Teacher(base_url, model, api_key_env or s.teacher_api_key_env, timeout, max_attempts,
+                                           backoff, sampling, s)   # a missing key stops here, before anything is written
     out_dir.mkdir(parents=True, exist_ok=True)
     plan = plan_run(cases, out_dir, s, prices, expected_completion_tokens, hint_reference)
     summary = start_summary(plan, out_dir, prices, model=model, base_url=base_url, max_cost=max_cost,
@@ -706,8 +706,6 @@ async def adistill(cases:str|Path|Iterable[dict], out_dir:str|Path|None=None, *,
     _log.info('distill %d cases (%d already done): estimate %.4f %s', len(plan.cases), summary['already_done'],
               plan.estimate['cost'], prices.currency)
     if dry_run: return summary
-    teacher = Teacher(base_url, model, api_key_env or s.teacher_api_key_env, timeout, max_attempts, backoff, sampling,
-                      s)
     run = DistillRun(plan, out_dir, teacher, s, prices, n_samples=n_samples, judge=judge, hint_reference=hint_reference,
                      resample_on=resample_on, max_cost=max_cost, cache_dir=cache_dir, progress=progress)
     t0, status = time.monotonic(), 'interrupted'

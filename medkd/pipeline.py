@@ -197,7 +197,7 @@ def clinical_summary(m:dict, # the `metrics.json` of `clinical.evaluate_run`
         rows.append(f"{k:<22} {shown}  (n={max(v['n'] for v in vals)}, {unit})")
     return '\n'.join(rows)
 
-# %% ../nbs/08_pipeline.ipynb #bc3b4acb
+# %% ../nbs/08_pipeline.ipynb #7b697f66
 def note(msg:str, # the step that starts now
          t0:float|None=None, # the run's start (`time.time()`): the note shows the minutes since
         ):

@@ -210,8 +210,8 @@ def times_table(d:dict, # reports/setup/times.json (tools/time_readme.py)
     m = d['machine']
     out.append(f"\nMeasured {d['date'][:10]} by `{d.get('tool', 'tools/time_readme.py')}` on a fresh clone ({d['source']}): "
                f"{m['nproc']} CPU cores, Python {m['python']}, pip cache {m['pip_cache'].split(' (')[0]}"
-               + (f", load average {m['load_1min_at_start']} when it started (other jobs share the cores)"
-                  if m.get('load_1min_at_start') else '') + '.')
+               + (f", load average {m['load_1min_at_start']} when it started" if m.get('load_1min_at_start') else '')
+               + (' (other jobs shared the cores)' if m.get('load_1min_at_start', 0) >= 1 else '') + '.')
     return '\n'.join(out)
 
 # %% ../nbs/10_site.ipynb #s1c02
