@@ -203,7 +203,7 @@ def sft_memory_table(d:dict, # bench/results/sft_memory_24gb.json
 # %% ../nbs/10_site.ipynb #de129ba1
 def times_table(d:dict, # reports/setup/times.json (tools/time_readme.py)
                ) -> str:
-    "Markdown table of the README's commands timed on a fresh clone: set-up and the rest, in minutes; the machine."
+    "Markdown table of the README's commands timed on a fresh clone: set-up and the rest, in minutes; the machine; repeated runs."
     out = ['| command | set-up | the rest | in all | exit code | its last line |', '|---|---|---|---|---|---|']
     out += [f"| `{c['command']}` | {c['setup_s'] / 60:.1f} min | {c['rest_s'] / 60:.1f} min | {c['wall_s'] / 60:.1f} min "
             f"| {c['exit_code']} | {c['last_line'].replace('|', '/')} |" for c in d['commands']]
@@ -212,6 +212,9 @@ def times_table(d:dict, # reports/setup/times.json (tools/time_readme.py)
                f"{m['nproc']} CPU cores, Python {m['python']}, pip cache {m['pip_cache'].split(' (')[0]}"
                + (f", load average {m['load_1min_at_start']} when it started" if m.get('load_1min_at_start') else '')
                + (' (other jobs shared the cores)' if m.get('load_1min_at_start', 0) >= 1 else '') + '.')
+    out += [f"Again on a fresh clone ({r['source']}, load average {r['load_1min_at_start']} when it started): `{r['command']}` "
+            f"{r['setup_s'] / 60:.1f} min + {r['rest_s'] / 60:.1f} min = {r['wall_s'] / 60:.1f} min, exit code {r['exit_code']}."
+            for r in d.get('repeats', [])]
     return '\n'.join(out)
 
 # %% ../nbs/10_site.ipynb #s1c02
