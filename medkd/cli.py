@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib, errno, logging, os, re, shutil, sys
 from pathlib import Path
 from fastcore.script import anno_parser, parse_cli
-from .core import RecordError, iter_rows, load_yaml, read_json, read_records
+from .core import swap_dir, RecordError, iter_rows, load_yaml, read_json, read_records
 from .crawl import BASE_URL, case_to_distill_case, crawl, listing_urls
 from .sft import _has_cuda, load_model, load_recipe, load_tokenizer, prepare_student, train
 from .evaluation import metrics_table
@@ -92,8 +92,7 @@ def staged_dir(dest:str|Path, # the folder to write
         if (full := disk_full(e)) is not None and not getattr(full, 'filename', None):
             raise OSError(errno.ENOSPC, 'No space left on device', str(dest)) from e
         raise
-    shutil.rmtree(dest, ignore_errors=True)
-    part.rename(dest)
+    swap_dir(part, dest)
 
 # %% ../nbs/09_cli.ipynb #c016
 def same_model(a:str, # a model name: hub id, local folder or 'smollm2'

@@ -22,10 +22,11 @@ __all__ = ['DEFAULT_SETTINGS', 'THINK_OPEN', 'THINK_CLOSE', 'NEGATION_BEFORE', '
            'RULED_OUT_BEFORE', 'LEAK_MASK', 'END_TOKENS', 'SMOLLM2_GGUF', 'RecordError', 'UsageError', 'not_utf8',
            'read_text', 'read_json', 'read_jsonl', 'iter_rows', 'Settings', 'find_settings', 'get_settings',
            'Yaml12Loader', 'load_yaml', 'typed_fields', 'join_output', 'split_output', 'think_format_ok', 'SFTRecord',
-           'atomic_write', 'write_json', 'write_jsonl', 'read_records', 'write_records', 'match_key_map', 'match_key',
-           'split_diagnoses', 'diagnosis_match', 'ruled_out', 'diagnosis_agreement', 'squash', 'diagnosis_terms',
-           'find_leaks', 'mask_leaks', 'DiskCache', 'cached_dir', 'retry_after_s', 'wait_retry_after', 'retry_policy',
-           'utc_now', 'http_get', 'with_deadline', 'decode_completion', 'smollm2_gguf']
+           'atomic_write', 'write_json', 'write_jsonl', 'swap_dir', 'read_records', 'write_records', 'match_key_map',
+           'match_key', 'split_diagnoses', 'diagnosis_match', 'ruled_out', 'diagnosis_agreement', 'squash',
+           'diagnosis_terms', 'find_leaks', 'mask_leaks', 'DiskCache', 'cached_dir', 'retry_after_s',
+           'wait_retry_after', 'retry_policy', 'utc_now', 'http_get', 'with_deadline', 'decode_completion',
+           'smollm2_gguf']
 
 # %% ../nbs/00_core.ipynb #c004
 _log = logging.getLogger(__name__)
@@ -381,6 +382,19 @@ def write_jsonl(path:Path|str,
             f.write(json.dumps(r.to_dict() if hasattr(r, 'to_dict') else r, ensure_ascii=False) + '\n')
             n += 1
     return n
+
+# %% ../nbs/00_core.ipynb #swd0001b
+def swap_dir(new:Path|str, # a finished folder, beside `old`
+             old:Path|str, # the folder it replaces (may not exist)
+            ) -> Path:
+    "Put folder `new` in place of `old`; the earlier `old` waits in `old.previous` until `new` is in place. Returns `old`."
+    new, old = Path(new), Path(old)
+    prev = old.with_name(old.name + '.previous')
+    if prev.exists(): shutil.rmtree(prev)
+    if old.exists(): old.rename(prev)
+    new.rename(old)
+    if prev.exists(): shutil.rmtree(prev)
+    return old
 
 # %% ../nbs/00_core.ipynb #c109
 def read_records(path:Path|str) -> list[SFTRecord]:

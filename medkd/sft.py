@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 from fastcore.script import call_parse
 from .core import (SFTRecord, get_settings, read_records, write_json, smollm2_gguf, cached_dir, load_yaml,
-                        typed_fields, read_json, RecordError, THINK_OPEN, THINK_CLOSE)
+                        typed_fields, read_json, RecordError, THINK_OPEN, THINK_CLOSE, swap_dir)
 
 _log = logging.getLogger(__name__)
 
@@ -414,14 +414,6 @@ def load_student(recipe:SFTRecipe, # the run
     return model, tok
 
 # %% ../nbs/05_sft.ipynb #c118
-def _swap_dir(new:Path, old:Path):
-    "Put folder `new` in place of `old`; the earlier `old` waits in `old.previous` until `new` is in place."
-    prev = old.with_name(old.name + '.previous')
-    if prev.exists(): shutil.rmtree(prev)
-    if old.exists(): old.rename(prev)
-    new.rename(old)
-    if prev.exists(): shutil.rmtree(prev)
-
 def save_adapter(trainer,  # a trained `SFTTrainer` (or trl's `GRPOTrainer`, chapter 06c)
                  recipe,   # the run, saved as recipe.json: an `SFTRecipe` (or a `GRPORecipe`)
                  lora=None, # the `LoraConfig` trained (default: `lora_config(recipe)`)
@@ -441,7 +433,7 @@ def save_adapter(trainer,  # a trained `SFTTrainer` (or trl's `GRPOTrainer`, cha
         try: check_adapter(part, expected_adapter_shapes(trainer.model.config, lora or lora_config(recipe)))
         except RecordError as e:
             raise RecordError(e.msg + (f'; the earlier {out} is kept' if out.exists() else ''), e.path) from None
-        _swap_dir(part, out)
+        swap_dir(part, out)
     return out
 
 # %% ../nbs/05_sft.ipynb #h11201

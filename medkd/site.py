@@ -14,9 +14,9 @@ from .cli import demo_table, interval_text
 
 # %% auto #0
 __all__ = ['SFT_SETUPS', 'RL_LABELS', 'README_BLOCKS', 'README_PENDING', 'chapters', 'chapter_title', 'offline_html',
-           'render_chapter', 'index_page', 'readme_page', 'build_site', 'page_links', 'broken_links', 'gen_speed_table',
-           'sft_speed_table', 'corpus_table', 'sft_memory_table', 'times_table', 'cpu_train_table', 'grpo_gpu_table',
-           'rl_demo_table', 'render_readme', 'update_readme']
+           'render_chapter', 'index_page', 'readme_page', 'build_site', 'page_links', 'broken_links', 'md_header',
+           'gen_speed_table', 'sft_speed_table', 'corpus_table', 'sft_memory_table', 'times_table', 'cpu_train_table',
+           'grpo_gpu_table', 'rl_demo_table', 'render_readme', 'update_readme']
 
 # %% ../nbs/10_site.ipynb #6df402b6
 def chapters(nbs_dir:Path|str='.', # the folder of the notebooks
@@ -132,6 +132,12 @@ def _fmt(x:float, nd:int=1) -> str:
     "A number with thousands separators and `nd` decimals."
     return f'{x:,.{nd}f}'
 
+# %% ../nbs/10_site.ipynb #mdh0001b
+def md_header(*cols:str, # the column titles
+             ) -> list[str]:
+    "The first two lines of a Markdown table with columns `cols`."
+    return [f"| {' | '.join(cols)} |", '|' + '---|' * len(cols)]
+
 # %% ../nbs/10_site.ipynb #49ea2bd1
 def gen_speed_table(d:dict, # bench/results/gen_speed_h200.json
                    ) -> str:
@@ -140,7 +146,7 @@ def gen_speed_table(d:dict, # bench/results/gen_speed_h200.json
     rows = [("one prompt at a time (the seed's way; extrapolated)", s['one_at_a_time_samples_per_s'], 3),
             ('left-padded batches (medkd before; extrapolated)', s['padded_samples_per_s'], 2),
             (f"static KV cache + CUDA graphs, batch {best['batch_size']}", best['samples_per_s'], 2)]
-    out = ['| path | samples/s | × one at a time |', '|---|---|---|']
+    out = md_header('path', 'samples/s', '× one at a time')
     out += [f"| {n} | {_fmt(v, k)} | {_fmt(v / s['one_at_a_time_samples_per_s'], 0)} |" for n, v, k in rows]
     p = d['prompts']
     out.append(f"\n{p['n']} prompts of {p['min_len']}-{p['max_len']} tokens (mean {p['mean_len']}), "
@@ -157,7 +163,7 @@ def sft_speed_table(d:dict, # bench/results/sft_speed.json
     "Markdown table of the SFT benchmark: useful tokens/s, ratio to the plain loop, MFU, peak memory; the projection."
     res = {r['setup']: r for r in d['results']}
     base, best = res['plain']['tokens_per_s'], max(d['results'], key=lambda r: r['tokens_per_s'])
-    out = ['| set-up | useful tokens/s | × plain loop | MFU | peak GiB |', '|---|---|---|---|---|']
+    out = md_header('set-up', 'useful tokens/s', '× plain loop', 'MFU', 'peak GiB')
     out += [f"| {SFT_SETUPS.get(k, k)} | {_fmt(r['tokens_per_s'], 0)} | {_fmt(r['tokens_per_s'] / base, 2)} | "
             f"{_fmt(100 * r['mfu'], 1)}% | {_fmt(r['peak_gib'], 1)} |" for k, r in res.items()]
     hours = 62766 * 2 * d['length_mix']['mean'] / best['tokens_per_s'] / 3600
@@ -171,7 +177,7 @@ def corpus_table(d:dict, # bench/results/corpus_bench.json
                 ) -> str:
     "Markdown table of the corpus benchmark: time of the steps, what was found and what was removed by mistake."
     sec, pw = d['seconds'], d['pairwise_slice']
-    out = ['| measured | value |', '|---|---|',
+    out = md_header('measured', 'value') + [
            f"| records (62,766 background + planted) | {d['records']:,} |",
            f"| clean + dedupe + split + decontaminate | {_fmt(sec['total'])} s "
            f"(token lengths apart: {_fmt(sec['token_lengths'])} s) |",
@@ -187,8 +193,7 @@ def corpus_table(d:dict, # bench/results/corpus_bench.json
 def sft_memory_table(d:dict, # bench/results/sft_memory_24gb.json
                     ) -> str:
     "Markdown table of the 24 GB measurement: peak memory and tokens/s per batch size under the cap."
-    out = ['| packed batch (max 2,048 tokens each) | peak allocated GiB | peak reserved GiB | useful tokens/s | fits |',
-           '|---|---|---|---|---|']
+    out = md_header('packed batch (max 2,048 tokens each)', 'peak allocated GiB', 'peak reserved GiB', 'useful tokens/s', 'fits')
     for r in sorted(d['results'], key=lambda r: (r['batch'], -r['steps_done'])):
         tps = _fmt(r['tokens_per_s'], 0) if r.get('tokens_per_s') else '–'
         fits = 'yes' if r['peak_reserved_gib'] <= d['goal_gib'] else f"over the {d['goal_gib']:.0f} GiB goal"
@@ -204,7 +209,7 @@ def sft_memory_table(d:dict, # bench/results/sft_memory_24gb.json
 def times_table(d:dict, # reports/setup/times.json (tools/time_readme.py)
                ) -> str:
     "Markdown table of the README's commands timed on a fresh clone: set-up and the rest, in minutes; the machine; repeated runs."
-    out = ['| command | set-up | the rest | in all | exit code | its last line |', '|---|---|---|---|---|---|']
+    out = md_header('command', 'set-up', 'the rest', 'in all', 'exit code', 'its last line')
     out += [f"| `{c['command']}` | {c['setup_s'] / 60:.1f} min | {c['rest_s'] / 60:.1f} min | {c['wall_s'] / 60:.1f} min "
             f"| {c['exit_code']} | {c['last_line'].replace('|', '/')} |" for c in d['commands']]
     m = d['machine']
@@ -221,8 +226,7 @@ def times_table(d:dict, # reports/setup/times.json (tools/time_readme.py)
 def cpu_train_table(d:dict, # bench/results/cpu_train_speed.json
                    ) -> str:
     "Markdown table of LoRA SFT tokens/s on the CPU per set-up (old demo recipe, new, packed), with the load caveat."
-    out = ['| set-up | batch | packing | dtype | torch threads | useful tokens/s | load average (start → end) |',
-           '|---|---|---|---|---|---|---|']
+    out = md_header('set-up', 'batch', 'packing', 'dtype', 'torch threads', 'useful tokens/s', 'load average (start → end)')
     for name, s in d['setups'].items():
         b = f"{s['per_device_train_batch_size']}×{s['gradient_accumulation_steps']}"
         load = ' → '.join(f'{x:.1f}' for x in s['load_average'])
@@ -236,7 +240,7 @@ def cpu_train_table(d:dict, # bench/results/cpu_train_speed.json
 def grpo_gpu_table(d:dict, # bench/results/grpo_gpu_h200.json
                   ) -> str:
     "Markdown table of GRPO step times on the GPU: per step, generation and training seconds, with the set-up."
-    out = ['| step | seconds | generation s | training s | completion tokens |', '|---|---|---|---|---|']
+    out = md_header('step', 'seconds', 'generation s', 'training s', 'completion tokens')
     out += [f"| {s['step']} | {s['seconds']:.1f} | {s['generate_s']:.1f} | {s['train_s']:.1f} | {s['completion_tokens']:,} |"
             for s in d['steps']]
     out.append(f"\n{d['device']}, Qwen2.5-7B shape with random {d['dtype']} weights, `{d['recipe']}`: "
@@ -254,7 +258,7 @@ def rl_demo_table(d:dict, # reports/rl_demo/metrics.json (`run_rl_comparison`)
                  ) -> str:
     "Markdown table: each metric per model (base, SFT, SFT + instruction dropout, SFT + GRPO), both passes, 95% intervals."
     models = list(d['without_instruction'])
-    out = ['| pass | metric | ' + ' | '.join(models) + ' |', '|---|---|' + '---|' * len(models)]
+    out = md_header('pass', 'metric', *models)
     for p in ('without_instruction', 'with_instruction'):
         for k, label in RL_LABELS.items():
             out.append(f"| {p.replace('_', ' ')} | {label} | " + ' | '.join(interval_text(d[p][n][k]) for n in models) + ' |')
