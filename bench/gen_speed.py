@@ -77,29 +77,70 @@ def hf_cached_logprobs(model, prompts, forced):
                       use_cache=True)
     return torch.stack(out, 1)
 
-# Written before the 2026-12-01 run, and failed by it (static 0.148, transformers' own cache 0.149): kept for the record.
+# Rule 1, written before the first H200 run (2026-12-01), failed by it (static 0.148, transformers' own cache 0.149):
+# the bf16 gap to one full bf16 forward at most 0.1 nats max, 0.01 mean. Kept for the record.
 EARLIER_TOLERANCE = dict(max_abs=0.1, mean_abs=0.01)
-# The rule since then, stated before the next run: in bf16 the static path's gap to the plain forward may be at most
-# 1.25x the gap of transformers' own cached decoding (DynamicCache, SDPA) to the same forward, max and mean, i.e.
-# within the reference's own bf16 noise; in float32 at most 1e-3 nats max, 1e-4 mean (no bf16 rounding left).
+# Rule 2, stated before the second run: the static path's bf16 gap to that bf16 forward at most 1.25x the gap of
+# transformers' own cached decoding (DynamicCache) to it. It passed with SDPA decoding (1.05x) and, with the
+# FlashAttention decoding, once (1.09x) and failed once (1.31x): the reference gap itself moved from 0.137 to 0.164
+# between runs on the same inputs, so a bf16 forward is too noisy a yardstick. Kept for the record.
+RATIO_TOLERANCE = 1.25
+# Rule 3, stated before the third run (the one `ok` reports): the yardstick is a float32 forward of the same weights
+# (the bf16 model cast up, so only the arithmetic differs). In bf16, the static path's error to it, max and mean over
+# all log-probabilities, at most 1.25x the larger error of transformers' own two bf16 paths (one full forward, and
+# cached decoding, the path `model.generate` takes): within the spread of accepted bf16 arithmetic. In float32 (no
+# bf16 rounding anywhere) at most 1e-3 nats max, 1e-4 mean against the float32 forward.
 TOLERANCE = dict(bf16_ratio_to_transformers=1.25, fp32_max_abs=1e-3, fp32_mean_abs=1e-4)
 
+def stats(d) -> dict:
+    "Max and mean absolute value of a difference of log-probabilities."
+    return dict(max_abs=round(d.abs().max().item(), 6), mean_abs=round(d.abs().mean().item(), 7))
+
 def agreement(model, n:int=16, steps:int=64, seed:int=1) -> dict:
-    "Per-step log-probabilities of `n` teacher-forced sequences of `steps` tokens: static cache vs one forward."
-    import torch
-    from medkd.generation import cached_logprobs, plain_logprobs
+    "Per-step log-probabilities of `n` teacher-forced sequences of `steps` tokens: static cache vs a float32 forward."
+    import copy, torch
+    from medkd.generation import cached_logprobs, pick_attention, plain_logprobs
     prompts = random_prompts(bench_lengths(n, seed=seed), seed=seed)
     forced = random_prompts([steps] * n, seed=seed + 1)
-    ref = plain_logprobs(model, prompts, forced)
-    gaps = dict(static=(cached_logprobs(model, prompts, forced) - ref).abs(),
-                transformers_cache=(hf_cached_logprobs(model, prompts, forced) - ref).abs())
-    res = {k: dict(max_abs=round(g.max().item(), 6), mean_abs=round(g.mean().item(), 7)) for k, g in gaps.items()}
-    s, h, dtype = res['static'], res['transformers_cache'], str(next(model.parameters()).dtype).removeprefix('torch.')
+    lp = dict(static=cached_logprobs(model, prompts, forced), transformers_cache=hf_cached_logprobs(model, prompts, forced),
+              plain_forward=plain_logprobs(model, prompts, forced))
+    dtype = str(next(model.parameters()).dtype).removeprefix('torch.')
+    gap = {k: stats(lp[k] - lp['plain_forward']) for k in ('static', 'transformers_cache')}   # rules 1 and 2
+    if dtype == 'float32': ref = lp['plain_forward']
+    else:
+        up = copy.deepcopy(model).float()
+        ref = plain_logprobs(up, prompts, forced)
+        del up
+        if DEV == 'cuda': torch.cuda.empty_cache()
+    err = {k: stats(v - ref) for k, v in lp.items()}
+    s, worst = err['static'], {k: max(err['transformers_cache'][k], err['plain_forward'][k]) for k in err['static']}
     if dtype == 'float32': ok = s['max_abs'] <= TOLERANCE['fp32_max_abs'] and s['mean_abs'] <= TOLERANCE['fp32_mean_abs']
-    else: ok = all(s[k] <= TOLERANCE['bf16_ratio_to_transformers'] * h[k] for k in ('max_abs', 'mean_abs'))
-    earlier = s['max_abs'] <= EARLIER_TOLERANCE['max_abs'] and s['mean_abs'] <= EARLIER_TOLERANCE['mean_abs']
-    return dict(dtype=dtype, sequences=n, steps=steps, logprob_mean=round(ref.mean().item(), 3), gap=res,
-                tolerance=TOLERANCE, ok=ok, earlier_tolerance=EARLIER_TOLERANCE, earlier_ok=earlier)
+    else: ok = all(s[k] <= TOLERANCE['bf16_ratio_to_transformers'] * worst[k] for k in s)
+    g, gh = gap['static'], gap['transformers_cache']
+    return dict(dtype=dtype, attention=pick_attention(model), sequences=n, steps=steps,
+                logprob_mean=round(ref.mean().item(), 3), error_to_fp32=err, tolerance=TOLERANCE, ok=ok,
+                ratio_to_transformers={k: round(s[k] / max(worst[k], 1e-12), 3) for k in s},
+                gap_to_bf16_forward=gap, rule1_ok=all(g[k] <= EARLIER_TOLERANCE[k] for k in g),
+                rule2_ok=all(g[k] <= RATIO_TOLERANCE * gh[k] for k in g))
+
+def kernel_check(rows:int=64, new:int=64, seed:int=0) -> dict:
+    "`flash_decode` in bf16 against the masked attention in float32 on the same random cache (Qwen2.5-7B's heads)."
+    import copy, types, torch
+    from medkd.generation import DECODE_ATTENTION, StaticKV, flash_decode, varlen_offsets
+    torch.manual_seed(seed)
+    cfg = types.SimpleNamespace(num_hidden_layers=1, num_key_value_heads=4, head_dim=128)
+    one = torch.zeros(1, device=DEV, dtype=torch.bfloat16)
+    kv = StaticKV(types.SimpleNamespace(config=cfg, parameters=lambda: iter([one])), bench_lengths(rows, seed=seed), new)
+    kv.k.normal_()
+    kv.v.normal_()
+    kv.cur += new // 2
+    kv.keep, kv.varlen = ((kv.cols >= kv.start[:, None]) & (kv.cols <= kv.cur))[:, None], varlen_offsets(kv)
+    q, up = torch.randn(rows, 28, 1, 128, device=DEV, dtype=torch.bfloat16), copy.copy(kv)
+    up.k, up.v = kv.k.float(), kv.v.float()
+    ref = DECODE_ATTENTION['sdpa'](q.float(), up, 0, 128 ** -0.5)
+    err, bound = (flash_decode(q, kv, 0, 128 ** -0.5).float() - ref).abs().max().item(), 2 ** -8 * ref.abs().max().item()
+    return dict(rows=rows, max_abs_error=round(err, 6), bound=round(bound, 6), ok=err <= bound,
+                rule='bf16 output rounding: at most 2^-8 of the largest output value')
 
 def timed(fn):
     "`(result, seconds)` of `fn()`, the GPU synchronised on both ends."
@@ -135,8 +176,8 @@ def main(argv=None):
     ap.add_argument('--out', default='bench/results', help='folder for gen_speed.json')
     ap.add_argument('--n', type=int, default=820, help='prompts for the static backend')
     ap.add_argument('--new-tokens', type=int, default=512)
-    ap.add_argument('--variants', default='820:128:sdpa,820:0:sdpa,410:128:sdpa,820:128:cudnn',
-                    help='static backend runs through generate_ids, each BATCH:WINDOW:ATTENTION, each timed')
+    ap.add_argument('--variants', default='0:128:auto,820:0:flash,410:128:flash,820:128:sdpa',
+                    help='static backend runs through generate_ids, each BATCH:WINDOW:ATTENTION (0:128:auto = the defaults)')
     ap.add_argument('--padded-n', type=int, default=128, help="prompts for today's padded path (extrapolated to --n)")
     ap.add_argument('--padded-batch', type=int, default=128)
     ap.add_argument('--seq-n', type=int, default=32, help='prompts for the one-at-a-time loop (extrapolated)')
@@ -170,9 +211,10 @@ def static_run(model, tok, prompts, a, bs:int, window:int, attention:str) -> dic
     kw = dict(batch_size=bs, min_new_tokens=a.new_tokens, window=window, attention=attention)
     outs, s = timed(lambda: generate_ids(model, tok, prompts, a.new_tokens, backend='static', **kw))
     assert all(len(o) == a.new_tokens for o in outs), 'a completion stopped early'
-    peak = round(torch.cuda.max_memory_allocated() / 2**30, 1) if DEV == 'cuda' else None
-    return dict(batch_size=bs, window=window, attention=attention, seconds=round(s, 2), samples_per_s=round(len(prompts) / s, 2),
-                new_tokens_per_s=round(len(prompts) * a.new_tokens / s), peak_gib=peak, info=last_backend_info())
+    peak, info = round(torch.cuda.max_memory_allocated() / 2**30, 1) if DEV == 'cuda' else None, last_backend_info()
+    return dict(requested=f'{bs}:{window}:{attention}', batch_size=info['batch_size'], window=window,
+                attention=info['attention'].split(':')[0], seconds=round(s, 2), samples_per_s=round(len(prompts) / s, 2),
+                new_tokens_per_s=round(len(prompts) * a.new_tokens / s), peak_gib=peak, info=info)
 
 def padded_run(model, tok, prompts, sub, a) -> dict:
     "Today's padded path on the subset `sub`, timed."
@@ -208,6 +250,7 @@ def run(a):
     res['prompts'] = dict(n=a.n, mean_len=round(sum(lengths) / a.n, 1), min_len=min(lengths), max_len=max(lengths))
     print('model load', round(res['model_load_s'], 1), 's;', res['prompts'], flush=True)
     phase(res, 'agreement', lambda: agreement(model), save)
+    if not a.tiny: phase(res, 'kernel_check', kernel_check, save)
     phase(res, 'warmup', lambda: len(generate_ids(model, tok, prompts[:16], 8, batch_size=16, backend='static')), save)
     runs = [(int(b), int(w), att) for b, w, att in (v.split(':') for v in a.variants.split(','))]
     for k, (bs, w, att) in enumerate(runs):

@@ -21,9 +21,9 @@ from .pipeline import (UsageError, checked_settings, clinical_summary, demo_reco
 __all__ = ['ADAPTER_FILES', 'DTYPES', 'DEMO_ROWS', 'COMMANDS', 'disk_full', 'one_line', 'must_exist', 'replaceable', 'staged_dir',
            'same_model', 'adapter_base', 'load_student', 'adapter_dir', 'model_name', 'medkd_crawl', 'aborted_line',
            'medkd_distill', 'student_tokenizer', 'build_from_recipe', 'check_shares', 'medkd_build', 'recipe_stage',
-           'run_grpo', 'medkd_train', 'exam_items', 'medkd_eval', 'medkd_export', 'student_for', 'medkd_chat',
-           'medkd_serve', 'interval_text', 'demo_table', 'demo_notes', 'medkd_demo', 'usage', 'command_help',
-           'run_command', 'bars_only_on_terminal', 'main']
+           'run_grpo', 'medkd_train', 'exam_items', 'generation_options', 'eval_inputs', 'medkd_eval', 'medkd_export',
+           'student_for', 'medkd_chat', 'medkd_serve', 'interval_text', 'demo_table', 'demo_notes', 'medkd_demo',
+           'usage', 'command_help', 'run_command', 'bars_only_on_terminal', 'main']
 
 # %% ../nbs/09_cli.ipynb #c007
 def disk_full(e:BaseException, # what a command raised
@@ -316,6 +316,36 @@ def exam_items(path:str|None, # a JSON array of exam items (None: the shipped sl
     return load_exam(must_exist(path, 'exam file', 'pass a JSON array of items', folder=False) if path
                      else find_data_dir()/'nmle_exam'/'physician_200.json', n)
 
+# %% ../nbs/09_cli.ipynb #ev001
+def generation_options(batch_size:int, # rows generated together (0: automatic)
+                       backend:str,    # a backend of `medkd.generation.generate_ids`, or 'auto'
+                       adapted:bool,   # a LoRA adapter will be put on the model
+                       **limits:int,   # option name -> token limit, each 1 or more
+                      ):
+    "Refuse, in one line, generation options that `generate_ids` cannot use."
+    from medkd.generation import BACKENDS
+    if batch_size < 0: raise UsageError(f'--batch-size {batch_size}: give 1 or more, or 0 (as many as fit)')
+    for k, v in limits.items():
+        if v < 1: raise UsageError(f"--{k.replace('_', '-')} {v}: give 1 or more")
+    if backend not in ('auto', *BACKENDS): raise UsageError(f"--backend {backend}: one of auto, {', '.join(BACKENDS)}")
+    if backend == 'vllm' and adapted:
+        raise UsageError('--backend vllm loads weights from disk and would drop the adapter: run `medkd export`, '
+                         'then `medkd eval --base --model OUT/merged --backend vllm`')
+
+# %% ../nbs/09_cli.ipynb #ev004
+def eval_inputs(run:Path,          # the run folder
+                records:str|None,  # test records file; None: run/data/test.jsonl; 'none': the exam slice alone
+                exam_only:bool,    # answer the exam slice alone
+                exam:str|None,     # exam items file (None: the shipped slice)
+                n_exam:int,        # exam items answered (0: none)
+               ) -> tuple[list, list]:
+    "`(test records, exam items)` that `medkd eval` answers; a missing or empty input is a one-line error."
+    exam_only, items = exam_only or records == 'none', exam_items(exam, n_exam)
+    if exam_only and not items: raise UsageError('--exam-only with --n-exam 0 answers nothing: give --n-exam N')
+    if exam_only: return [], items
+    fix = f'run `medkd build --out {run}` first, or pass --records FILE'
+    return read_records(must_exist(records or run/'data'/'test.jsonl', 'records file', fix, folder=False)), items
+
 # %% ../nbs/09_cli.ipynb #c029
 def medkd_eval(out:str='runs/default', # run folder: reads out/data/test.jsonl and out/sft/adapter, writes out/eval/adapter (out/eval/base with --base)
                adapter:str=None, # LoRA adapter folder (default: out/sft/adapter)
@@ -329,23 +359,22 @@ def medkd_eval(out:str='runs/default', # run folder: reads out/data/test.jsonl a
                exam:str=None, # exam items, a JSON array (default: the shipped data/nmle_exam/physician_200.json)
                max_new_tokens:int=160, # most tokens per test answer
                exam_max_new_tokens:int=64, # most tokens per exam answer
-               batch_size:int=8): # answers generated together
+               batch_size:int=0, # answers generated together (0: as many as fit in GPU memory; 8 on a CPU)
+               backend:str='auto'): # 'auto' (static on a GPU, padded on a CPU), 'static', 'padded' or 'vllm'
     "Evaluate the student (base, or base + adapter) on the test split and the exam slice; write the run folder."
     from medkd.clinical import run_eval
     s, run = checked_settings(), Path(out)
     dest = replaceable(run/'eval'/('base' if base else 'adapter'), 'metrics.json')
     model_name(model)
-    exam_only = exam_only or records == 'none'
-    fix = f'run `medkd build --out {out}` first, or pass --records FILE'
-    recs = [] if exam_only else read_records(must_exist(records or run/'data'/'test.jsonl', 'records file', fix, folder=False))
-    items = exam_items(exam, n_exam)
-    if exam_only and not items: raise UsageError('--exam-only with --n-exam 0 answers nothing: give --n-exam N')
+    generation_options(batch_size, backend, not base, max_new_tokens=max_new_tokens,
+                       exam_max_new_tokens=exam_max_new_tokens)
+    recs, items = eval_inputs(run, records, exam_only, exam, n_exam)
     ad = None if base else adapter_dir(adapter or run/'sft'/'adapter',
                                        f'run `medkd train --out {out}` first, pass --adapter DIR, or --base')
     lm, tok = load_student(adapter_base(ad, model) if ad else model or s.student_model, ad)
     with staged_dir(dest, 'metrics.json') as part:
         m = run_eval(lm, tok, recs[:n or None], part, items, max_new_tokens, exam_max_new_tokens,
-                     n_no_instruction, batch_size=batch_size)
+                     n_no_instruction, batch_size=batch_size, backend=backend)
     print(clinical_summary(m))
 
 # %% ../nbs/09_cli.ipynb #c031

@@ -372,13 +372,15 @@ def answer_pass(model, # a causal LM (or a peft model)
                 tok, # its tokenizer
                 records:list[SFTRecord], # records to answer
                 max_new_tokens:int, # most tokens per answer
-                batch_size:int=8, # prompts per batch
+                batch_size:int=0, # rows generated together (0: fitted to the GPU; 8 on a CPU)
+                backend:str='auto', # a backend of `medkd.generation.generate_ids`
                 preset:str='greedy', # a key of `medkd.generation.PRESETS`
                ) -> Answers:
     "The completions of `records` as `evaluation.generate` makes them, with their token counts and seconds."
     t = time.perf_counter()
     if not records: return Answers([], [], max_new_tokens)
-    ids = generate_ids(model, tok, prompt_ids(tok, records), max_new_tokens, batch_size=batch_size, preset=preset)
+    ids = generate_ids(model, tok, prompt_ids(tok, records), max_new_tokens, batch_size=batch_size, preset=preset,
+                       backend=backend)
     return Answers([completion_text(tok, r) for r in ids], [len(r) for r in ids], max_new_tokens,
                    time.perf_counter() - t)
 
@@ -390,11 +392,12 @@ def model_answers(model, # a causal LM (or a peft model)
                   exam:list[dict]|None=None, # exam items (`load_exam`); None: no exam pass
                   exam_max_new_tokens:int=EXAM_MAX_NEW_TOKENS, # most tokens per exam answer
                   n_no_instruction:int|None=None, # answer the first n test records without instruction (None: all)
-                  batch_size:int=8, # prompts per batch
+                  batch_size:int=0, # rows generated together (0: fitted to the GPU; 8 on a CPU)
+                  backend:str='auto', # a backend of `medkd.generation.generate_ids`
                   preset:str='greedy', # a key of `medkd.generation.PRESETS`
                  ) -> ModelAnswers:
     "Every pass of one model: the test records, the same without instruction, and the exam items."
-    kw = dict(batch_size=batch_size, preset=preset)
+    kw = dict(batch_size=batch_size, preset=preset, backend=backend)
     test = answer_pass(model, tok, records, max_new_tokens, **kw)
     plain = without_instruction(records[:n_no_instruction])
     bare = answer_pass(model, tok, plain, max_new_tokens, **kw) if plain else None
@@ -411,15 +414,16 @@ def run_eval(model, # a causal LM (or a peft model): the model evaluated
              exam_max_new_tokens:int=EXAM_MAX_NEW_TOKENS, # most tokens per exam answer
              n_no_instruction:int|None=None, # answer the first n test records without instruction (None: all)
              before:ModelAnswers|None=None, # answers of a model to compare with (`model_answers` of the base)
-             batch_size:int=8, # prompts per batch
+             batch_size:int=0, # rows generated together (0: fitted to the GPU; 8 on a CPU)
+             backend:str='auto', # a backend of `medkd.generation.generate_ids`
              preset:str='greedy', # a key of `medkd.generation.PRESETS`
              n_boot:int=2000, # bootstrap resamples
              seed:int|None=None, # bootstrap seed (None: settings.ini's seed)
             ) -> dict:
     "`medkd eval`: passes (2 cores: 30 tests×160 tok ≈145 s, no-instruction ≈130 s, 50 exam×64 ≈115 s), `evaluate_run`."
-    ans = model_answers(model, tok, records, max_new_tokens, exam, exam_max_new_tokens, n_no_instruction, batch_size,
-                        preset)
-    gen = dict(last_backend_info(), batch_size=batch_size, preset=preset)   # backend, settings, versions (issue 16)
+    ans = model_answers(model, tok, records, max_new_tokens, exam, exam_max_new_tokens, n_no_instruction,
+                        batch_size=batch_size, preset=preset, backend=backend)
+    gen = dict(dict(preset=preset), **last_backend_info())   # the backend, its settings (the batch it used), versions
     return evaluate_run(out_dir, records, ans, before, exam, n_boot=n_boot, seed=seed, extra=dict(generation=gen))
 
 # %% ../nbs/06b_clinical.ipynb #k134

@@ -101,7 +101,7 @@ def generate(model, # a causal LM
              tok, # its tokenizer
              records:list[SFTRecord], # records to answer
              max_new_tokens:int=200, # most tokens per answer
-             batch_size:int=8, # prompts per batch
+             batch_size:int=0, # rows generated together (0: fitted to the GPU; 8 on a CPU)
              preset:str='greedy', # a key of `medkd.generation.PRESETS`
              progress:bool=True, # show a progress bar
             ) -> list[str]:

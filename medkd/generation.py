@@ -12,12 +12,12 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 # %% auto #0
-__all__ = ['PRESETS', 'DECODE_ATTENTION', 'graph_failures', 'UNSUPPORTED', 'BACKENDS', 'stop_ids', 'cut_at_stop', 'left_pad',
-           'versions', 'last_backend_info', 'record_backend', 'generate_padded', 'grouped_attention',
-           'folded_attention', 'cudnn_attention', 'StaticKV', 'static_attention', 'attention_as', 'length_buckets',
-           'prefill_chunks', 'prefill_mask', 'prefill', 'decode_step', 'graphed', 'decoder', 'logits_processors',
-           'pick_tokens', 'generate_bucket', 'pick_attention', 'generate_static', 'plain_logprobs', 'cached_logprobs',
-           'generate_vllm', 'generate_ids']
+__all__ = ['PRESETS', 'DECODE_ATTENTION', 'graph_failures', 'UNSUPPORTED', 'ATTENTION_NOTES', 'BACKENDS', 'stop_ids',
+           'cut_at_stop', 'left_pad', 'versions', 'last_backend_info', 'record_backend', 'generate_padded',
+           'grouped_attention', 'folded_attention', 'cudnn_attention', 'StaticKV', 'varlen_offsets', 'flash_decode',
+           'masked', 'static_attention', 'attention_as', 'length_buckets', 'prefill_chunks', 'prefill_mask', 'prefill',
+           'decode_step', 'graphed', 'decoder', 'logits_processors', 'pick_tokens', 'generate_bucket', 'pick_attention',
+           'generate_static', 'plain_logprobs', 'cached_logprobs', 'generate_vllm', 'fit_batch_size', 'generate_ids']
 
 # %% ../nbs/05b_generation.ipynb #g009
 PRESETS = dict(greedy=dict(do_sample=False), llamafactory=dict(do_sample=True, temperature=0.95, top_p=0.7, top_k=50))
@@ -129,32 +129,65 @@ def cudnn_attention(q, k, v, keep, scale):
     from torch.nn.attention import SDPBackend, sdpa_kernel
     with sdpa_kernel(SDPBackend.CUDNN_ATTENTION): return folded_attention(q, k, v, keep, scale)
 
-DECODE_ATTENTION = dict(sdpa=folded_attention, matmul=grouped_attention, cudnn=cudnn_attention)
-
 # %% ../nbs/05b_generation.ipynb #g046
 class StaticKV:
-    "Preallocated keys and values for prompts of `lengths` plus `max_new` tokens, every prompt ending at column `P`."
+    "Keys and values (layer, row, column, head, dim) for prompts of `lengths` plus `max_new` tokens, ending at column `P`."
     def __init__(self, model, lengths:list[int], max_new:int, attention:str='sdpa'):
         c, p = model.config, next(model.parameters())
         d = getattr(c, 'head_dim', None) or c.hidden_size // c.num_attention_heads
-        self.P = max(lengths)
-        shape = (c.num_hidden_layers, len(lengths), c.num_key_value_heads, self.P + max_new, d)
-        self.k, self.v = (torch.zeros(shape, dtype=p.dtype, device=p.device) for _ in 'kv')
-        self.start = torch.tensor([self.P - n for n in lengths], device=p.device)
-        self.cols, self.cur = torch.arange(shape[3], device=p.device), torch.tensor(self.P, device=p.device)
-        self.rows, self.col0, self.keep, self.attend = slice(None), 0, None, DECODE_ATTENTION[attention]
-        self.L = shape[3]   # columns a decoding step attends to (a window's end; all by default)
+        self.P, dev = max(lengths), p.device
+        shape = (c.num_hidden_layers, len(lengths), self.P + max_new, c.num_key_value_heads, d)
+        self.k, self.v = (torch.zeros(shape, dtype=p.dtype, device=dev) for _ in 'kv')
+        self.start = torch.tensor([self.P - n for n in lengths], device=dev)
+        self.cols, self.cur = torch.arange(shape[2], device=dev), torch.tensor(self.P, device=dev)
+        self.rows, self.col0, self.keep, self.varlen, self.attention = slice(None), 0, None, None, attention
+        self.L = shape[2]   # columns a decoding step attends to (a window's end; all by default)
+
+# %% ../nbs/05b_generation.ipynb #vl001
+def varlen_offsets(kv:StaticKV) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    "`(cu_q, cu_k, used)`, int32, of one decoding step over the flat cache: (B+1,), (B+1,), (B,)."
+    B, L = len(kv.start), len(kv.cols)
+    b = torch.arange(B + 1, device=kv.cur.device)
+    cu_k = b * L + torch.cat([kv.start, kv.start.new_zeros(1)])
+    return b.int(), cu_k.int(), (kv.cur - kv.start + 1).int()
+
+# %% ../nbs/05b_generation.ipynb #vl006
+def flash_decode(q:torch.Tensor, # queries (B, H, 1, D) of one decoding step
+                 kv:StaticKV,    # the cache, with `kv.varlen` from `varlen_offsets`
+                 i:int,          # the layer
+                 scale:float,    # the softmax scale
+                 kernel=None,    # FlashAttention's variable-length forward; default PyTorch's (CUDA, fp16/bf16, sm80+)
+                ) -> torch.Tensor:
+    "Attention output (B, 1, H, D) of layer `i` over each row's real keys only: no mask, no padding read."
+    B, H, _, D = q.shape
+    cu_q, cu_k, used = kv.varlen
+    kernel = kernel or torch.ops.aten._flash_attention_forward
+    k, v = kv.k[i].flatten(0, 1), kv.v[i].flatten(0, 1)
+    o = kernel(q.reshape(B, H, D), k, v, cu_q, cu_k, 1, kv.L, 0.0, False, False, scale=scale, seqused_k=used)[0]
+    return o.view(B, 1, H, D)
+
+# %% ../nbs/05b_generation.ipynb #vl008
+def masked(fn):
+    "A decoding attention `(q, kv, i, scale)` that runs `fn(q, k, v, keep, scale)` on layer `i`'s first `kv.L` columns."
+    def attend(q, kv, i, scale):
+        k, v = (t[i][:, :kv.L].transpose(1, 2) for t in (kv.k, kv.v))
+        return fn(q, k, v, kv.keep, scale)
+    return attend
+
+# %% ../nbs/05b_generation.ipynb #vl009
+DECODE_ATTENTION = dict(sdpa=masked(folded_attention), matmul=masked(grouped_attention),
+                        cudnn=masked(cudnn_attention), flash=flash_decode)
 
 # %% ../nbs/05b_generation.ipynb #g049
 def static_attention(module, query, key, value, attention_mask, scaling=None, dropout=0.0, medkd_kv=None, **kwargs):
     "The attention function of the static backend: store the new keys and values in `medkd_kv`, then attend."
     kv, i = medkd_kv, module.layer_idx
     if query.shape[2] == 1:
-        kv.k[i].index_copy_(2, kv.cur.view(1), key)
-        kv.v[i].index_copy_(2, kv.cur.view(1), value)
-        return kv.attend(query, kv.k[i][:, :, :kv.L], kv.v[i][:, :, :kv.L], kv.keep, scaling), None
+        kv.k[i].index_copy_(1, kv.cur.view(1), key.transpose(1, 2))
+        kv.v[i].index_copy_(1, kv.cur.view(1), value.transpose(1, 2))
+        return DECODE_ATTENTION[kv.attention](query, kv, i, scaling), None
     c = slice(kv.col0, kv.col0 + key.shape[2])
-    kv.k[i][kv.rows, :, c], kv.v[i][kv.rows, :, c] = key, value
+    kv.k[i][kv.rows, c], kv.v[i][kv.rows, c] = key.transpose(1, 2), value.transpose(1, 2)
     R = query.shape[1] // key.shape[1]
     o = F.scaled_dot_product_attention(query, key.repeat_interleave(R, 1), value.repeat_interleave(R, 1),
                                        attn_mask=kv.keep[:, None], scale=scaling)
@@ -228,7 +261,7 @@ def decode_step(model, kv:StaticKV, tok:torch.Tensor) -> torch.Tensor:
     "Feed `tok` (B, 1) at column `kv.cur`, attending to the first `kv.L` columns; the next-token logits (B, V)."
     cols = kv.cols[:kv.L]
     kv.keep = ((cols >= kv.start[:, None]) & (cols <= kv.cur))[:, None]
-    pos = (kv.cur - kv.start)[:, None]
+    kv.varlen, pos = varlen_offsets(kv), (kv.cur - kv.start)[:, None]
     return model(input_ids=tok, position_ids=pos, medkd_kv=kv, use_cache=False, logits_to_keep=1).logits[:, -1]
 
 # %% ../nbs/05b_generation.ipynb #g071
@@ -330,10 +363,21 @@ def generate_bucket(model, prompts:list[list[int]], max_new_tokens:int, pad_id:i
 def pick_attention(model, # the model that decodes
                    attention:str='auto', # a key of `DECODE_ATTENTION`, or 'auto'
                   ) -> str:
-    "`attention`, or for 'auto': 'cudnn' on a CUDA GPU of compute capability 9.0 or above (H100/H200), else 'sdpa'."
-    if attention != 'auto': return attention
+    "`attention`, or for 'auto': 'flash' for fp16/bf16 weights on a CUDA GPU of compute capability 8.0+, else 'sdpa'."
     p = next(model.parameters())
-    return 'cudnn' if p.is_cuda and torch.cuda.get_device_capability(p.device)[0] >= 9 else 'sdpa'
+    half = p.dtype in (torch.float16, torch.bfloat16)
+    flash = p.is_cuda and half and torch.cuda.get_device_capability(p.device)[0] >= 8
+    if attention not in ('auto', *DECODE_ATTENTION):
+        raise ValueError(f'attention {attention!r}: one of {list(DECODE_ATTENTION)} or auto')
+    if attention == 'flash' and not flash:
+        raise ValueError(f"attention='flash' needs fp16/bf16 weights on a CUDA GPU of compute capability 8.0+, "
+                         f"not {p.dtype} on {p.device}: use 'sdpa'")
+    if attention != 'auto': return attention
+    return 'flash' if flash else 'sdpa'
+
+# %% ../nbs/05b_generation.ipynb #an000
+ATTENTION_NOTES = dict(sdpa='grouped-query decoding over a static cache with a mask, no per-head K/V copy',
+                       flash="FlashAttention-2's variable-length call over each row's real keys, no mask")
 
 # %% ../nbs/05b_generation.ipynb #g084
 def generate_static(model,                   # a causal LM (transformers or peft) on transformers' attention interface
@@ -363,7 +407,7 @@ def generate_static(model,                   # a causal LM (transformers or peft
     record_backend(backend='static', batch_size=batch_size, buckets=[len(b) for b in buckets], preset=preset,
                    max_new_tokens=max_new_tokens, prefill_tokens=prefill_tokens, window=window, **times,
                    cuda_graphs=graphs and not graph_failures, graph_failures=graph_failures[:1],
-                   attention=f'{attention}: grouped-query decoding over a static cache, no per-head K/V copy')
+                   attention=f'{attention}: {ATTENTION_NOTES.get(attention, ATTENTION_NOTES["sdpa"])}')
     return outs
 
 # %% ../nbs/05b_generation.ipynb #g097
@@ -379,12 +423,12 @@ def plain_logprobs(model, prompts:list[list[int]], forced:list[list[int]]) -> to
 
 # %% ../nbs/05b_generation.ipynb #g098
 def cached_logprobs(model, prompts:list[list[int]], forced:list[list[int]], cuda_graphs:bool|None=None,
-                    attention:str='sdpa') -> torch.Tensor:
+                    attention:str='auto') -> torch.Tensor:
     "Log-probabilities (B, T) of the `forced` tokens after `prompts`, fed one step at a time through the static cache."
     T, lengths, dev = len(forced[0]), list(map(len, prompts)), next(model.parameters()).device
     f, out = torch.tensor(forced, device=dev), []
     with torch.no_grad(), attention_as(model, 'medkd_static', static_attention):
-        kv = StaticKV(model, lengths, T, attention)
+        kv = StaticKV(model, lengths, T, pick_attention(model, attention))
         logits = prefill(model, kv, left_pad(prompts, 0)[0].to(dev), lengths)
         tok, step = decoder(model, kv, dev.type == 'cuda' if cuda_graphs is None else cuda_graphs)
         for t in range(T):
@@ -398,26 +442,48 @@ def cached_logprobs(model, prompts:list[list[int]], forced:list[list[int]], cuda
 # %% ../nbs/05b_generation.ipynb #g104
 def generate_vllm(model, tok, prompts:list[list[int]], max_new_tokens:int, batch_size:int=256, preset:str='greedy',
                   min_new_tokens:int=0, progress:bool=False) -> list[list[int]]:
-    "Completion ids from a vLLM engine loaded from `model.name_or_path` (untested here: vLLM is not installed)."
-    from vllm import LLM, SamplingParams
+    "Completion ids from a vLLM engine loaded from `model.name_or_path` (a merged model: adapters are refused)."
+    if hasattr(model, 'peft_config'):
+        raise ValueError("vLLM loads the model's weights from disk and would drop the LoRA adapter: merge it first "
+                         "(`medkd export`) and load the merged folder")
+    import vllm
     p, stops = PRESETS[preset], stop_ids(tok, model)
-    sp = SamplingParams(max_tokens=max_new_tokens, min_tokens=min_new_tokens, stop_token_ids=stops,
-                        temperature=p.get('temperature', 1.0) if p['do_sample'] else 0.0, top_p=p.get('top_p', 1.0),
-                        top_k=p.get('top_k', -1))
-    llm = LLM(model=model.name_or_path, dtype=str(model.dtype).removeprefix('torch.'), max_num_seqs=batch_size)
+    sp = vllm.SamplingParams(max_tokens=max_new_tokens, min_tokens=min_new_tokens, stop_token_ids=stops,
+                             temperature=p.get('temperature', 1.0) if p['do_sample'] else 0.0, top_p=p.get('top_p', 1.0),
+                             top_k=p.get('top_k', -1))
+    llm = vllm.LLM(model=model.name_or_path, dtype=str(model.dtype).removeprefix('torch.'), max_num_seqs=batch_size)
     res = llm.generate([dict(prompt_token_ids=q) for q in prompts], sp, use_tqdm=progress)
-    record_backend(backend='vllm', batch_size=batch_size, preset=preset, max_new_tokens=max_new_tokens)
+    record_backend(backend='vllm', batch_size=batch_size, preset=preset, max_new_tokens=max_new_tokens,
+                   vllm=getattr(vllm, '__version__', None))
     return [cut_at_stop(list(r.outputs[0].token_ids), stops) for r in res]
 
 # %% ../nbs/05b_generation.ipynb #g106
 BACKENDS = dict(padded=generate_padded, static=generate_static, vllm=generate_vllm)
+
+# %% ../nbs/05b_generation.ipynb #bs001
+def fit_batch_size(model,                  # the model that decodes
+                   prompts:list[list[int]], # prompt token ids
+                   max_new_tokens:int,     # tokens generated per prompt, at most
+                   free_bytes:int|None=None, # free GPU memory (default: the GPU's free memory + PyTorch's unused cache)
+                   fraction:float=0.9,     # share of the free memory the rows may take
+                   reserve_gib:float=4.0,  # GiB kept back for prefill activations and the allocator
+                  ) -> int:
+    "Rows decoded together: what fits in `fraction` of `free_bytes` less `reserve_gib` (at least 1, at most all); 8 on a CPU."
+    p, c = next(model.parameters()), model.config
+    if free_bytes is None and not p.is_cuda: return min(8, len(prompts))
+    cached = torch.cuda.memory_reserved(p.device) - torch.cuda.memory_allocated(p.device) if p.is_cuda else 0
+    free = torch.cuda.mem_get_info(p.device)[0] + cached if free_bytes is None else free_bytes  # PyTorch's cache is free too
+    d = getattr(c, 'head_dim', None) or c.hidden_size // c.num_attention_heads
+    cols = max(map(len, prompts)) + max_new_tokens
+    row = c.num_hidden_layers * 2 * c.num_key_value_heads * d * cols * p.element_size() + 10 * c.vocab_size
+    return max(1, min(len(prompts), int((free * fraction - reserve_gib * 2**30) // row)))
 
 # %% ../nbs/05b_generation.ipynb #g107
 def generate_ids(model,                   # a causal LM (transformers or peft)
                  tok,                     # its tokenizer (padding and stop ids)
                  prompts:list[list[int]], # prompt token ids
                  max_new_tokens:int,      # tokens generated per prompt, at most
-                 batch_size:int=8,        # rows generated together
+                 batch_size:int=0,        # rows generated together; 0: `fit_batch_size` (static), 8 (padded), 256 (vLLM)
                  preset:str='greedy',     # a key of `PRESETS`
                  backend:str='auto',      # 'auto', 'padded', 'static' or 'vllm'
                  progress:bool=False,     # show a progress bar
@@ -427,5 +493,10 @@ def generate_ids(model,                   # a causal LM (transformers or peft)
     "Completion ids of `prompts`, in order, cut at the first stop id; `last_backend_info()` then says how."
     if backend == 'auto': backend = 'static' if next(model.parameters()).is_cuda else 'padded'
     if backend not in BACKENDS: raise ValueError(f'unknown backend {backend!r}: one of {list(BACKENDS)} or auto')
+    if batch_size < 0 or max_new_tokens < 1:
+        raise ValueError(f'batch_size must be 0 (automatic) or more and max_new_tokens 1 or more: '
+                         f'got batch_size {batch_size}, max_new_tokens {max_new_tokens}')
+    if not prompts: return []
+    if not batch_size: batch_size = dict(padded=8, vllm=256).get(backend) or fit_batch_size(model, prompts, max_new_tokens)
     return BACKENDS[backend](model, tok, prompts, max_new_tokens, batch_size=batch_size, preset=preset,
                              min_new_tokens=min_new_tokens, progress=progress, **kw)

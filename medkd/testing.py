@@ -9,12 +9,13 @@ from __future__ import annotations
 import ast, contextlib, http.server, importlib.util, json, re, shutil, threading, time
 from pathlib import Path
 from typing import Iterator
+from fastcore.basics import patch
 from .core import cached_dir, get_settings, read_text
 
 # %% auto #0
 __all__ = ['QWEN25_PATTERN', 'QWEN25_SPECIALS', 'QWEN25_CHAT_TEMPLATE', 'RISKY_CALLS', 'TEST_FLAGS', 'RAW_CALL_HELPERS',
            'RAW_CALL_ALLOWED', 'qwen25_tokenizer_dir', 'qwen25_tokenizer', 'tiny_qwen2_dir', 'steered_tiny_dir',
-           'trickle_server', 'unflagged_calls', 'raw_calls']
+           'varlen_reference', 'fake_vllm', 'trickle_server', 'unflagged_calls', 'raw_calls']
 
 # %% ../nbs/00a_testing.ipynb #c006
 QWEN25_PATTERN = (r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}"""
@@ -127,6 +128,71 @@ def steered_tiny_dir(word:int=8720, # the token it writes (' patient')
                     ) -> Path:
     "Local folder with the untied tiny Qwen2 steered to write `word` or stop with `stop` at every step (for GRPO tests)."
     return cached_dir(f'tiny-qwen2-steered-{word}-{stop}-{p_stop}', lambda d: _build_steered_tiny(d, word, stop, p_stop))
+
+# %% ../nbs/00a_testing.ipynb #vr001
+def varlen_reference(q, # queries (Tq, H, D), the sequences' rows one after another
+                     k, # keys (Tk, G, D), G dividing H
+                     v, # values (Tk, G, D)
+                     cu_q, # (B+1,) int: sequence b's query rows are cu_q[b]:cu_q[b+1]
+                     cu_k, # (B+1,) int: sequence b's keys start at row cu_k[b]
+                     max_q:int, max_k:int, dropout_p:float, is_causal:bool, return_debug_mask:bool, # unused here
+                     scale:float|None=None, # the softmax scale; D ** -0.5 if None
+                     seqused_k=None, # (B,) int: keys of sequence b; cu_k[b+1] - cu_k[b] if None
+                    ) -> tuple:
+    "`(out,)`, out (Tq, H, D): `torch.ops.aten._flash_attention_forward`'s output for non-causal calls, in plain PyTorch."
+    import torch
+    out, H, G = torch.empty_like(q), q.shape[1], k.shape[1]
+    for b in range(len(cu_q) - 1):
+        q0, q1, k0 = int(cu_q[b]), int(cu_q[b + 1]), int(cu_k[b])
+        n = int(seqused_k[b]) if seqused_k is not None else int(cu_k[b + 1]) - k0
+        kb, vb = (t[k0:k0 + n].repeat_interleave(H // G, 1).transpose(0, 1) for t in (k, v))
+        o = torch.nn.functional.scaled_dot_product_attention(q[q0:q1].transpose(0, 1), kb, vb, scale=scale)
+        out[q0:q1] = o.transpose(0, 1)
+    return (out,)
+
+# %% ../nbs/00a_testing.ipynb #fv001
+class _FakeVLLM:
+    "What `fake_vllm` installs: `LLM` and `SamplingParams` classes that record their calls in `calls`."
+    def __init__(self, calls:list):
+        import types
+        self.calls, self.SamplingParams = calls, types.SimpleNamespace
+        fake = self
+        class LLM:
+            def __init__(self, model:str, **kw):
+                import torch
+                from transformers import AutoModelForCausalLM
+                fake.calls.append(dict(model=model, **kw))
+                self.m = AutoModelForCausalLM.from_pretrained(model, dtype=getattr(torch, kw.get('dtype', 'float32')))
+            def generate(self, prompts, sp, use_tqdm=True): return fake.generate(self.m, prompts, sp)
+        self.LLM = LLM
+
+# %% ../nbs/00a_testing.ipynb #fv002
+@patch
+def generate(self:_FakeVLLM, m, prompts:list[dict], sp) -> list:
+    "Greedy answers of `m` to vLLM-style `prompts` ({'prompt_token_ids': ids}), as vLLM's `RequestOutput`s."
+    import types, torch
+    if sp.temperature != 0.0: raise NotImplementedError('the stand-in decodes greedily only')
+    self.calls.append(dict(sampling=vars(sp), prompts=len(prompts)))
+    out = []
+    for p in prompts:
+        ids = torch.tensor([p['prompt_token_ids']])
+        g = m.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=sp.max_tokens, min_new_tokens=sp.min_tokens,
+                       do_sample=False, eos_token_id=sp.stop_token_ids, pad_token_id=sp.stop_token_ids[0])
+        out.append(types.SimpleNamespace(outputs=[types.SimpleNamespace(token_ids=g[0, ids.shape[1]:].tolist())]))
+    return out
+
+# %% ../nbs/00a_testing.ipynb #fv003
+@contextlib.contextmanager
+def fake_vllm():
+    "Run the block with `_FakeVLLM` importable as `vllm`; yields the list of its calls."
+    import sys, types
+    calls, old = [], sys.modules.get('vllm')
+    f = _FakeVLLM(calls)
+    sys.modules['vllm'] = types.SimpleNamespace(LLM=f.LLM, SamplingParams=f.SamplingParams, __version__='fake')
+    try: yield calls
+    finally:
+        if old is None: sys.modules.pop('vllm')
+        else: sys.modules['vllm'] = old
 
 # %% ../nbs/00a_testing.ipynb #c028
 class _TrickleHandler(http.server.BaseHTTPRequestHandler):
