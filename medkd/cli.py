@@ -337,14 +337,20 @@ def eval_inputs(run:Path,          # the run folder
                 records:str|None,  # test records file; None: run/data/test.jsonl; 'none': the exam slice alone
                 exam_only:bool,    # answer the exam slice alone
                 exam:str|None,     # exam items file (None: the shipped slice)
-                n_exam:int,        # exam items answered (0: none)
+                **counts:int,      # n (test records; 0: all), n_exam (0: none), n_no_instruction: each 0 or more
                ) -> tuple[list, list]:
-    "`(test records, exam items)` that `medkd eval` answers; a missing or empty input is a one-line error."
-    exam_only, items = exam_only or records == 'none', exam_items(exam, n_exam)
-    if exam_only and not items: raise UsageError('--exam-only with --n-exam 0 answers nothing: give --n-exam N')
-    if exam_only: return [], items
+    "`(test records, exam items)` that `medkd eval` answers; a bad count, a missing file or nothing to answer: one line."
+    if bad := {k: v for k, v in counts.items() if v < 0}:
+        k, v = next(iter(bad.items()))
+        raise UsageError(f"--{k.replace('_', '-')} {v}: give 0 or more")
+    exam_only, items = exam_only or records == 'none', exam_items(exam, counts['n_exam'])
     fix = f'run `medkd build --out {run}` first, or pass --records FILE'
-    return read_records(must_exist(records or run/'data'/'test.jsonl', 'records file', fix, folder=False)), items
+    path = None if exam_only else must_exist(records or run/'data'/'test.jsonl', 'records file', fix, folder=False)
+    recs = read_records(path)[:counts['n'] or None] if path else []
+    if not recs and not items:
+        raise UsageError(f"nothing to answer: {'--exam-only' if exam_only else f'{path} has no records'} and the exam "
+                         f"slice is empty (--n-exam {counts['n_exam']}{', --exam ' + str(exam) if exam else ''})")
+    return recs, items
 
 # %% ../nbs/09_cli.ipynb #c029
 def medkd_eval(out:str='runs/default', # run folder: reads out/data/test.jsonl and out/sft/adapter, writes out/eval/adapter (out/eval/base with --base)
@@ -368,12 +374,12 @@ def medkd_eval(out:str='runs/default', # run folder: reads out/data/test.jsonl a
     model_name(model)
     generation_options(batch_size, backend, not base, max_new_tokens=max_new_tokens,
                        exam_max_new_tokens=exam_max_new_tokens)
-    recs, items = eval_inputs(run, records, exam_only, exam, n_exam)
+    recs, items = eval_inputs(run, records, exam_only, exam, n=n, n_exam=n_exam, n_no_instruction=n_no_instruction)
     ad = None if base else adapter_dir(adapter or run/'sft'/'adapter',
                                        f'run `medkd train --out {out}` first, pass --adapter DIR, or --base')
     lm, tok = load_student(adapter_base(ad, model) if ad else model or s.student_model, ad)
     with staged_dir(dest, 'metrics.json') as part:
-        m = run_eval(lm, tok, recs[:n or None], part, items, max_new_tokens, exam_max_new_tokens,
+        m = run_eval(lm, tok, recs, part, items, max_new_tokens, exam_max_new_tokens,
                      n_no_instruction, batch_size=batch_size, backend=backend)
     print(clinical_summary(m))
 

@@ -6,7 +6,7 @@ Docs: https://medkd.github.io/medkd/generation.html.md"""
 
 # %% ../nbs/05b_generation.ipynb #g003
 from __future__ import annotations
-import contextlib, copy, math
+import contextlib, copy, inspect, math
 import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
@@ -17,7 +17,8 @@ __all__ = ['PRESETS', 'DECODE_ATTENTION', 'graph_failures', 'UNSUPPORTED', 'ATTE
            'grouped_attention', 'folded_attention', 'cudnn_attention', 'StaticKV', 'varlen_offsets', 'flash_decode',
            'masked', 'static_attention', 'attention_as', 'length_buckets', 'prefill_chunks', 'prefill_mask', 'prefill',
            'decode_step', 'graphed', 'decoder', 'logits_processors', 'pick_tokens', 'generate_bucket', 'pick_attention',
-           'generate_static', 'plain_logprobs', 'cached_logprobs', 'generate_vllm', 'fit_batch_size', 'generate_ids']
+           'generate_static', 'plain_logprobs', 'cached_logprobs', 'disk_mismatch', 'generate_vllm', 'fit_batch_size',
+           'check_request', 'generate_ids']
 
 # %% ../nbs/05b_generation.ipynb #g009
 PRESETS = dict(greedy=dict(do_sample=False), llamafactory=dict(do_sample=True, temperature=0.95, top_p=0.7, top_k=50))
@@ -93,7 +94,7 @@ def generate_padded(model,                   # a causal LM (transformers or peft
                                  max_new_tokens=max_new_tokens, min_new_tokens=min_new_tokens or None,
                                  eos_token_id=stops, pad_token_id=tok.pad_token_id, **PRESETS[preset])
         for i, row in zip(idx, out[:, ids.shape[1]:].tolist()): outs[i] = cut_at_stop(row, stops)
-    record_backend(backend='padded', batch_size=batch_size, preset=preset, max_new_tokens=max_new_tokens)
+    record_backend(backend='padded', batch_size=min(batch_size, len(prompts)), preset=preset, max_new_tokens=max_new_tokens)
     return outs
 
 # %% ../nbs/05b_generation.ipynb #g037
@@ -141,6 +142,7 @@ class StaticKV:
         self.start = torch.tensor([self.P - n for n in lengths], device=dev)
         self.cols, self.cur = torch.arange(shape[2], device=dev), torch.tensor(self.P, device=dev)
         self.rows, self.col0, self.keep, self.varlen, self.attention = slice(None), 0, None, None, attention
+        self.decoding = False   # a decoding step (one new column), not a prefill chunk
         self.L = shape[2]   # columns a decoding step attends to (a window's end; all by default)
 
 # %% ../nbs/05b_generation.ipynb #vl001
@@ -182,7 +184,7 @@ DECODE_ATTENTION = dict(sdpa=masked(folded_attention), matmul=masked(grouped_att
 def static_attention(module, query, key, value, attention_mask, scaling=None, dropout=0.0, medkd_kv=None, **kwargs):
     "The attention function of the static backend: store the new keys and values in `medkd_kv`, then attend."
     kv, i = medkd_kv, module.layer_idx
-    if query.shape[2] == 1:
+    if kv.decoding:
         kv.k[i].index_copy_(1, kv.cur.view(1), key.transpose(1, 2))
         kv.v[i].index_copy_(1, kv.cur.view(1), value.transpose(1, 2))
         return DECODE_ATTENTION[kv.attention](query, kv, i, scaling), None
@@ -250,7 +252,7 @@ def prefill(model,                # the model, attention switched to `static_att
     out = []
     for r in prefill_chunks(lengths, max_tokens):
         n = max(lengths[r])
-        kv.rows, kv.col0, kv.keep = r, kv.P - n, prefill_mask(kv, r, n)
+        kv.rows, kv.col0, kv.keep, kv.decoding = r, kv.P - n, prefill_mask(kv, r, n), False
         pos = (kv.cols[kv.P - n:kv.P] - kv.start[r, None]).clamp(min=0)
         ids = seq[r, kv.P - n:kv.P]
         out.append(model(input_ids=ids, position_ids=pos, medkd_kv=kv, use_cache=False, logits_to_keep=1).logits[:, -1])
@@ -261,7 +263,7 @@ def decode_step(model, kv:StaticKV, tok:torch.Tensor) -> torch.Tensor:
     "Feed `tok` (B, 1) at column `kv.cur`, attending to the first `kv.L` columns; the next-token logits (B, V)."
     cols = kv.cols[:kv.L]
     kv.keep = ((cols >= kv.start[:, None]) & (cols <= kv.cur))[:, None]
-    kv.varlen, pos = varlen_offsets(kv), (kv.cur - kv.start)[:, None]
+    kv.varlen, pos, kv.decoding = varlen_offsets(kv), (kv.cur - kv.start)[:, None], True
     return model(input_ids=tok, position_ids=pos, medkd_kv=kv, use_cache=False, logits_to_keep=1).logits[:, -1]
 
 # %% ../nbs/05b_generation.ipynb #g071
@@ -369,8 +371,9 @@ def pick_attention(model, # the model that decodes
     flash = p.is_cuda and half and torch.cuda.get_device_capability(p.device)[0] >= 8
     if attention not in ('auto', *DECODE_ATTENTION):
         raise ValueError(f'attention {attention!r}: one of {list(DECODE_ATTENTION)} or auto')
-    if attention == 'flash' and not flash:
-        raise ValueError(f"attention='flash' needs fp16/bf16 weights on a CUDA GPU of compute capability 8.0+, "
+    if not dict(flash=flash, cudnn=p.is_cuda and half).get(attention, True):
+        sm = ' of compute capability 8.0+' if attention == 'flash' else ''
+        raise ValueError(f"attention={attention!r} needs fp16/bf16 weights on a CUDA GPU{sm}, "
                          f"not {p.dtype} on {p.device}: use 'sdpa'")
     if attention != 'auto': return attention
     return 'flash' if flash else 'sdpa'
@@ -394,6 +397,7 @@ def generate_static(model,                   # a causal LM (transformers or peft
                     window:int=128,          # cache columns per decoding graph after the prompt; 0: all
                    ) -> list[list[int]]:
     "Completion ids of `prompts`: length buckets of at most `batch_size` rows, each decoded on a static cache."
+    if not isinstance(window, int) or window < 0: raise ValueError(f'window {window!r}: a whole number of columns, 0 or more')
     stops, outs = stop_ids(tok, model), [None] * len(prompts)
     graphs = next(model.parameters()).is_cuda if cuda_graphs is None else cuda_graphs
     attention = pick_attention(model, attention)
@@ -404,7 +408,7 @@ def generate_static(model,                   # a causal LM (transformers or peft
             rows = generate_bucket(model, [prompts[i] for i in idx], max_new_tokens, tok.pad_token_id, stops, preset,
                                    min_new_tokens, prefill_tokens, graphs, attention, window, times)
             for i, r in zip(idx, rows): outs[i] = r
-    record_backend(backend='static', batch_size=batch_size, buckets=[len(b) for b in buckets], preset=preset,
+    record_backend(backend='static', batch_size=max(map(len, buckets)), buckets=[len(b) for b in buckets], preset=preset,
                    max_new_tokens=max_new_tokens, prefill_tokens=prefill_tokens, window=window, **times,
                    cuda_graphs=graphs and not graph_failures, graph_failures=graph_failures[:1],
                    attention=f'{attention}: {ATTENTION_NOTES.get(attention, ATTENTION_NOTES["sdpa"])}')
@@ -439,22 +443,42 @@ def cached_logprobs(model, prompts:list[list[int]], forced:list[list[int]], cuda
                 kv.cur += 1
     return torch.stack(out, 1)
 
+# %% ../nbs/05b_generation.ipynb #dm000
+def disk_mismatch(model, # a transformers model loaded from a folder or the hub cache (`model.name_or_path`)
+                 ) -> list[str]:
+    "Names of the tensors of the first and last decoder layer and the head whose values differ from the model's files."
+    from pathlib import Path
+    from safetensors import safe_open
+    src, sd, n = Path(model.name_or_path), model.state_dict(), model.config.num_hidden_layers
+    if not src.is_dir():
+        from huggingface_hub import snapshot_download
+        src = Path(snapshot_download(model.name_or_path, local_files_only=True, allow_patterns=['*.safetensors']))
+    want = {k for k in sd if k.startswith(('model.layers.0.', f'model.layers.{n - 1}.', 'lm_head.'))}
+    bad = set()
+    for f in sorted(src.glob('*.safetensors')):
+        with safe_open(f, 'pt') as h:
+            for k in want & set(h.keys()):
+                if not torch.equal(h.get_tensor(k).to(sd[k].device, sd[k].dtype), sd[k]): bad.add(k)
+    return sorted(bad)
+
 # %% ../nbs/05b_generation.ipynb #g104
 def generate_vllm(model, tok, prompts:list[list[int]], max_new_tokens:int, batch_size:int=256, preset:str='greedy',
                   min_new_tokens:int=0, progress:bool=False) -> list[list[int]]:
-    "Completion ids from a vLLM engine loaded from `model.name_or_path` (a merged model: adapters are refused)."
-    if hasattr(model, 'peft_config'):
-        raise ValueError("vLLM loads the model's weights from disk and would drop the LoRA adapter: merge it first "
-                         "(`medkd export`) and load the merged folder")
+    "Completion ids from a vLLM engine loaded from `model.name_or_path`, whose weights must be the model's."
+    fix = 'merge it and save it first (`medkd export`), then load the merged folder'
+    if hasattr(model, 'peft_config'): raise ValueError(f"vLLM loads weights from disk and would drop the adapter: {fix}")
+    if bad := disk_mismatch(model): raise ValueError(f"{bad[0]} differs from {model.name_or_path}'s files: {fix}")
     import vllm
-    p, stops = PRESETS[preset], stop_ids(tok, model)
+    stops, g = stop_ids(tok, model), copy.deepcopy(model.generation_config)
+    g.update(**PRESETS[preset])
+    if bad := [a for a in UNSUPPORTED if getattr(g, a, None)]: raise NotImplementedError(f"{bad}: use backend='padded'")
     sp = vllm.SamplingParams(max_tokens=max_new_tokens, min_tokens=min_new_tokens, stop_token_ids=stops,
-                             temperature=p.get('temperature', 1.0) if p['do_sample'] else 0.0, top_p=p.get('top_p', 1.0),
-                             top_k=p.get('top_k', -1))
+                             temperature=(g.temperature or 1.0) if g.do_sample else 0.0, top_p=g.top_p or 1.0,
+                             top_k=g.top_k or -1, repetition_penalty=g.repetition_penalty or 1.0)
     llm = vllm.LLM(model=model.name_or_path, dtype=str(model.dtype).removeprefix('torch.'), max_num_seqs=batch_size)
     res = llm.generate([dict(prompt_token_ids=q) for q in prompts], sp, use_tqdm=progress)
-    record_backend(backend='vllm', batch_size=batch_size, preset=preset, max_new_tokens=max_new_tokens,
-                   vllm=getattr(vllm, '__version__', None))
+    record_backend(backend='vllm', batch_size=min(batch_size, len(prompts)), preset=preset,
+                   max_new_tokens=max_new_tokens, vllm=getattr(vllm, '__version__', None))
     return [cut_at_stop(list(r.outputs[0].token_ids), stops) for r in res]
 
 # %% ../nbs/05b_generation.ipynb #g106
@@ -470,6 +494,7 @@ def fit_batch_size(model,                  # the model that decodes
                   ) -> int:
     "Rows decoded together: what fits in `fraction` of `free_bytes` less `reserve_gib` (at least 1, at most all); 8 on a CPU."
     p, c = next(model.parameters()), model.config
+    if not prompts: return 1
     if free_bytes is None and not p.is_cuda: return min(8, len(prompts))
     cached = torch.cuda.memory_reserved(p.device) - torch.cuda.memory_allocated(p.device) if p.is_cuda else 0
     free = torch.cuda.mem_get_info(p.device)[0] + cached if free_bytes is None else free_bytes  # PyTorch's cache is free too
@@ -477,6 +502,16 @@ def fit_batch_size(model,                  # the model that decodes
     cols = max(map(len, prompts)) + max_new_tokens
     row = c.num_hidden_layers * 2 * c.num_key_value_heads * d * cols * p.element_size() + 10 * c.vocab_size
     return max(1, min(len(prompts), int((free * fraction - reserve_gib * 2**30) // row)))
+
+# %% ../nbs/05b_generation.ipynb #rq000
+def check_request(prompts:list[list[int]], max_new_tokens:int, batch_size:int, preset:str, min_new_tokens:int):
+    "Raise a one-line `ValueError` for a request no backend can serve."
+    whole = lambda v, lo: isinstance(v, int) and not isinstance(v, bool) and v >= lo
+    if not (whole(max_new_tokens, 1) and whole(batch_size, 0) and whole(min_new_tokens, 0)):
+        raise ValueError(f'max_new_tokens must be 1 or more, batch_size and min_new_tokens 0 or more (whole numbers): '
+                         f'got {max_new_tokens}, {batch_size}, {min_new_tokens}')
+    if preset not in PRESETS: raise ValueError(f'preset {preset!r}: one of {list(PRESETS)}')
+    if empty := [i for i, p in enumerate(prompts) if not len(p)]: raise ValueError(f'prompt {empty[0]} is empty')
 
 # %% ../nbs/05b_generation.ipynb #g107
 def generate_ids(model,                   # a causal LM (transformers or peft)
@@ -491,12 +526,12 @@ def generate_ids(model,                   # a causal LM (transformers or peft)
                  **kw,                    # backend settings, e.g. `window`, `prefill_tokens` (static)
                 ) -> list[list[int]]:
     "Completion ids of `prompts`, in order, cut at the first stop id; `last_backend_info()` then says how."
-    if backend == 'auto': backend = 'static' if next(model.parameters()).is_cuda else 'padded'
-    if backend not in BACKENDS: raise ValueError(f'unknown backend {backend!r}: one of {list(BACKENDS)} or auto')
-    if batch_size < 0 or max_new_tokens < 1:
-        raise ValueError(f'batch_size must be 0 (automatic) or more and max_new_tokens 1 or more: '
-                         f'got batch_size {batch_size}, max_new_tokens {max_new_tokens}')
-    if not prompts: return []
+    check_request(prompts, max_new_tokens, batch_size, preset, min_new_tokens)
+    chosen = 'static' if next(model.parameters()).is_cuda else 'padded'
+    if backend not in ('auto', *BACKENDS): raise ValueError(f'unknown backend {backend!r}: one of {list(BACKENDS)} or auto')
+    if backend == 'auto':   # settings of the backend not chosen (`window` on a CPU) are dropped
+        backend, kw = chosen, {k: v for k, v in kw.items() if k in inspect.signature(BACKENDS[chosen]).parameters}
+    if not prompts: return record_backend(backend=backend, prompts=0, preset=preset) or []
     if not batch_size: batch_size = dict(padded=8, vllm=256).get(backend) or fit_batch_size(model, prompts, max_new_tokens)
     return BACKENDS[backend](model, tok, prompts, max_new_tokens, batch_size=batch_size, preset=preset,
                              min_new_tokens=min_new_tokens, progress=progress, **kw)

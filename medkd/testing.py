@@ -177,7 +177,8 @@ def generate(self:_FakeVLLM, m, prompts:list[dict], sp) -> list:
     for p in prompts:
         ids = torch.tensor([p['prompt_token_ids']])
         g = m.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=sp.max_tokens, min_new_tokens=sp.min_tokens,
-                       do_sample=False, eos_token_id=sp.stop_token_ids, pad_token_id=sp.stop_token_ids[0])
+                       do_sample=False, eos_token_id=sp.stop_token_ids, pad_token_id=sp.stop_token_ids[0],
+                       repetition_penalty=getattr(sp, 'repetition_penalty', 1.0))   # what it is sent, not the model's
         out.append(types.SimpleNamespace(outputs=[types.SimpleNamespace(token_ids=g[0, ids.shape[1]:].tolist())]))
     return out
 
