@@ -348,7 +348,7 @@ def eval_inputs(run:Path,          # the run folder
     path = None if exam_only else must_exist(records or run/'data'/'test.jsonl', 'records file', fix, folder=False)
     recs = read_records(path)[:counts['n'] or None] if path else []
     if not recs and not items:
-        raise UsageError(f"nothing to answer: {'--exam-only' if exam_only else f'{path} has no records'} and the exam "
+        raise UsageError(f"nothing to answer: {'no test records asked for' if exam_only else f'{path} has no records'} and the exam "
                          f"slice is empty (--n-exam {counts['n_exam']}{', --exam ' + str(exam) if exam else ''})")
     return recs, items
 
@@ -365,7 +365,7 @@ def medkd_eval(out:str='runs/default', # run folder: reads out/data/test.jsonl a
                exam:str=None, # exam items, a JSON array (default: the shipped data/nmle_exam/physician_200.json)
                max_new_tokens:int=160, # most tokens per test answer
                exam_max_new_tokens:int=64, # most tokens per exam answer
-               batch_size:int=0, # answers generated together (0: as many as fit in GPU memory; 8 on a CPU)
+               batch_size:int=0, # answers generated together (0: as many as fit in GPU memory; 8 on a CPU or padded)
                backend:str='auto'): # 'auto' (static on a GPU, padded on a CPU), 'static', 'padded' or 'vllm'
     "Evaluate the student (base, or base + adapter) on the test split and the exam slice; write the run folder."
     from medkd.clinical import run_eval

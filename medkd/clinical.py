@@ -140,11 +140,12 @@ def think_scores(predictions:list[str], # completions
 # %% ../nbs/06b_clinical.ipynb #k060
 @dataclass
 class Answers:
-    "One generation pass: completions, their lengths in tokens (stop id excluded), the limit, and its seconds."
+    "One generation pass: completions, their lengths in tokens (stop id excluded), the limit, its seconds, how it ran."
     texts: list[str]
     n_tokens: list[int]
     max_new_tokens: int
     seconds: float = 0.0
+    generation: dict = dataclasses.field(default_factory=dict)   # `last_backend_info()` after the pass
 
 # %% ../nbs/06b_clinical.ipynb #k061
 @dataclass
@@ -382,7 +383,7 @@ def answer_pass(model, # a causal LM (or a peft model)
     ids = generate_ids(model, tok, prompt_ids(tok, records), max_new_tokens, batch_size=batch_size, preset=preset,
                        backend=backend)
     return Answers([completion_text(tok, r) for r in ids], [len(r) for r in ids], max_new_tokens,
-                   time.perf_counter() - t)
+                   time.perf_counter() - t, last_backend_info())
 
 # %% ../nbs/06b_clinical.ipynb #k123
 def model_answers(model, # a causal LM (or a peft model)
@@ -423,7 +424,8 @@ def run_eval(model, # a causal LM (or a peft model): the model evaluated
     "`medkd eval`: passes (2 cores: 30 tests×160 tok ≈145 s, no-instruction ≈130 s, 50 exam×64 ≈115 s), `evaluate_run`."
     ans = model_answers(model, tok, records, max_new_tokens, exam, exam_max_new_tokens, n_no_instruction,
                         batch_size=batch_size, preset=preset, backend=backend)
-    gen = dict(dict(preset=preset), **last_backend_info())   # the backend, its settings (the batch it used), versions
+    passes = {k: a.generation for k, a in vars(ans).items() if a is not None and a.generation}
+    gen = dict(ans.test.generation, preset=preset, passes=passes)   # the test pass's backend at the top (issue 16)
     return evaluate_run(out_dir, records, ans, before, exam, n_boot=n_boot, seed=seed, extra=dict(generation=gen))
 
 # %% ../nbs/06b_clinical.ipynb #k134

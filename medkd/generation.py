@@ -6,19 +6,19 @@ Docs: https://medkd.github.io/medkd/generation.html.md"""
 
 # %% ../nbs/05b_generation.ipynb #g003
 from __future__ import annotations
-import contextlib, copy, inspect, math
+import contextlib, copy, inspect, math, numbers
 import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 # %% auto #0
 __all__ = ['PRESETS', 'DECODE_ATTENTION', 'graph_failures', 'UNSUPPORTED', 'ATTENTION_NOTES', 'BACKENDS', 'stop_ids',
-           'cut_at_stop', 'left_pad', 'versions', 'last_backend_info', 'record_backend', 'generate_padded',
-           'grouped_attention', 'folded_attention', 'cudnn_attention', 'StaticKV', 'varlen_offsets', 'flash_decode',
-           'masked', 'static_attention', 'attention_as', 'length_buckets', 'prefill_chunks', 'prefill_mask', 'prefill',
-           'decode_step', 'graphed', 'decoder', 'logits_processors', 'pick_tokens', 'generate_bucket', 'pick_attention',
-           'generate_static', 'plain_logprobs', 'cached_logprobs', 'disk_mismatch', 'generate_vllm', 'fit_batch_size',
-           'check_request', 'generate_ids']
+           'cut_at_stop', 'left_pad', 'versions', 'last_backend_info', 'record_backend', 'check_request',
+           'generate_padded', 'grouped_attention', 'folded_attention', 'cudnn_attention', 'StaticKV', 'varlen_offsets',
+           'flash_decode', 'masked', 'static_attention', 'attention_as', 'length_buckets', 'prefill_chunks',
+           'prefill_mask', 'prefill', 'decode_step', 'graphed', 'decoder', 'logits_processors', 'pick_tokens',
+           'generate_bucket', 'pick_attention', 'static_info', 'generate_static', 'plain_logprobs', 'cached_logprobs',
+           'model_files', 'disk_mismatch', 'generate_vllm', 'fit_batch_size', 'settings', 'generate_ids']
 
 # %% ../nbs/05b_generation.ipynb #g009
 PRESETS = dict(greedy=dict(do_sample=False), llamafactory=dict(do_sample=True, temperature=0.95, top_p=0.7, top_k=50))
@@ -73,6 +73,20 @@ def record_backend(**info):
     _last_info.clear()
     _last_info.update(info, **versions())
 
+# %% ../nbs/05b_generation.ipynb #rq000
+def check_request(prompts:list[list[int]], max_new_tokens:int, batch_size:int, preset:str, min_new_tokens:int,
+                  min_batch:int=0, # 0 where `batch_size=0` means automatic (`generate_ids`), 1 in a backend
+                  **least:int):    # more settings and their least values: `window=0` is checked as window >= 0
+    "Raise a one-line `ValueError` for a request no backend can serve."
+    whole = lambda v, lo: isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= lo
+    if not (whole(max_new_tokens, 1) and whole(batch_size, min_batch) and whole(min_new_tokens, 0)):
+        raise ValueError(f'max_new_tokens must be a whole number 1 or more, batch_size {min_batch} or more, '
+                         f'min_new_tokens 0 or more: got {max_new_tokens!r}, {batch_size!r}, {min_new_tokens!r}')
+    if bad := [f'{k} {v!r}' for k, v in least.items() if not whole(v, dict(window=0).get(k, 1))]:
+        raise ValueError(f"{bad[0]}: a whole number, {'0' if bad[0].startswith('window') else '1'} or more")
+    if preset not in PRESETS: raise ValueError(f'preset {preset!r}: one of {list(PRESETS)}')
+    if empty := [i for i, p in enumerate(prompts) if not len(p)]: raise ValueError(f'prompt {empty[0]} is empty')
+
 # %% ../nbs/05b_generation.ipynb #g029
 def generate_padded(model,                   # a causal LM (transformers or peft)
                     tok,                     # its tokenizer (padding and stop ids)
@@ -84,6 +98,7 @@ def generate_padded(model,                   # a causal LM (transformers or peft
                     progress:bool=False,     # show a progress bar
                    ) -> list[list[int]]:
     "Completion ids of `prompts` by `model.generate` on left-padded batches sorted by length, cut at the first stop id."
+    check_request(prompts, max_new_tokens, batch_size, preset, min_new_tokens, min_batch=1)
     stops, outs = stop_ids(tok, model), [None] * len(prompts)
     order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
     for s in tqdm(range(0, len(order), batch_size), desc='generate', disable=not progress):
@@ -382,6 +397,13 @@ def pick_attention(model, # the model that decodes
 ATTENTION_NOTES = dict(sdpa='grouped-query decoding over a static cache with a mask, no per-head K/V copy',
                        flash="FlashAttention-2's variable-length call over each row's real keys, no mask")
 
+# %% ../nbs/05b_generation.ipynb #si000
+def static_info(buckets:list[list[int]], times:dict, graphs:bool, attention:str, **settings) -> dict:
+    "What `generate_static` records: the rows used, bucket sizes, seconds, whether graphs ran (or why not), the attention."
+    return dict(backend='static', batch_size=max(map(len, buckets), default=0), buckets=[len(b) for b in buckets],
+                **settings, **times, cuda_graphs=graphs and not graph_failures, graph_failures=graph_failures[:1],
+                attention=f'{attention}: {ATTENTION_NOTES.get(attention, ATTENTION_NOTES["sdpa"])}')
+
 # %% ../nbs/05b_generation.ipynb #g084
 def generate_static(model,                   # a causal LM (transformers or peft) on transformers' attention interface
                     tok,                     # its tokenizer (padding and stop ids)
@@ -397,7 +419,8 @@ def generate_static(model,                   # a causal LM (transformers or peft
                     window:int=128,          # cache columns per decoding graph after the prompt; 0: all
                    ) -> list[list[int]]:
     "Completion ids of `prompts`: length buckets of at most `batch_size` rows, each decoded on a static cache."
-    if not isinstance(window, int) or window < 0: raise ValueError(f'window {window!r}: a whole number of columns, 0 or more')
+    check_request(prompts, max_new_tokens, batch_size, preset, min_new_tokens, min_batch=1, window=window,
+                  prefill_tokens=prefill_tokens)
     stops, outs = stop_ids(tok, model), [None] * len(prompts)
     graphs = next(model.parameters()).is_cuda if cuda_graphs is None else cuda_graphs
     attention = pick_attention(model, attention)
@@ -408,10 +431,8 @@ def generate_static(model,                   # a causal LM (transformers or peft
             rows = generate_bucket(model, [prompts[i] for i in idx], max_new_tokens, tok.pad_token_id, stops, preset,
                                    min_new_tokens, prefill_tokens, graphs, attention, window, times)
             for i, r in zip(idx, rows): outs[i] = r
-    record_backend(backend='static', batch_size=max(map(len, buckets)), buckets=[len(b) for b in buckets], preset=preset,
-                   max_new_tokens=max_new_tokens, prefill_tokens=prefill_tokens, window=window, **times,
-                   cuda_graphs=graphs and not graph_failures, graph_failures=graph_failures[:1],
-                   attention=f'{attention}: {ATTENTION_NOTES.get(attention, ATTENTION_NOTES["sdpa"])}')
+    record_backend(**static_info(buckets, times, graphs, attention, preset=preset, max_new_tokens=max_new_tokens,
+                                 prefill_tokens=prefill_tokens, window=window))
     return outs
 
 # %% ../nbs/05b_generation.ipynb #g097
@@ -443,23 +464,36 @@ def cached_logprobs(model, prompts:list[list[int]], forced:list[list[int]], cuda
                 kv.cur += 1
     return torch.stack(out, 1)
 
+# %% ../nbs/05b_generation.ipynb #dm002
+def model_files(model) -> Path:
+    "The local folder of `model.name_or_path` (a folder, or the hub id's cached snapshot) holding safetensors files."
+    from pathlib import Path
+    name = str(getattr(model, 'name_or_path', '') or '')
+    try:
+        if not name: raise FileNotFoundError('the model has no name_or_path')
+        if Path(name).is_dir(): src = Path(name)
+        else:
+            from huggingface_hub import snapshot_download
+            src = Path(snapshot_download(name, local_files_only=True, allow_patterns=['*.safetensors']))
+    except Exception as e: raise ValueError(f'vLLM loads weights from disk, and {name!r} is not found locally: {e!s:.120}')
+    if not any(src.glob('*.safetensors')): raise ValueError(f'{src} has no safetensors files to check the weights against')
+    return src
+
 # %% ../nbs/05b_generation.ipynb #dm000
 def disk_mismatch(model, # a transformers model loaded from a folder or the hub cache (`model.name_or_path`)
                  ) -> list[str]:
-    "Names of the tensors of the first and last decoder layer and the head whose values differ from the model's files."
+    "Names of the model's tensors whose values differ from its safetensors files, or that the files lack (reads them all)."
     from pathlib import Path
     from safetensors import safe_open
-    src, sd, n = Path(model.name_or_path), model.state_dict(), model.config.num_hidden_layers
-    if not src.is_dir():
-        from huggingface_hub import snapshot_download
-        src = Path(snapshot_download(model.name_or_path, local_files_only=True, allow_patterns=['*.safetensors']))
-    want = {k for k in sd if k.startswith(('model.layers.0.', f'model.layers.{n - 1}.', 'lm_head.'))}
-    bad = set()
+    src, sd = model_files(model), model.state_dict()
+    tied = {'lm_head.weight'} if getattr(model.config, 'tie_word_embeddings', False) else set()
+    seen, bad = set(), set()
     for f in sorted(src.glob('*.safetensors')):
         with safe_open(f, 'pt') as h:
-            for k in want & set(h.keys()):
+            for k in set(sd) & set(h.keys()):
+                seen.add(k)
                 if not torch.equal(h.get_tensor(k).to(sd[k].device, sd[k].dtype), sd[k]): bad.add(k)
-    return sorted(bad)
+    return sorted(bad | (set(sd) - seen - tied))
 
 # %% ../nbs/05b_generation.ipynb #g104
 def generate_vllm(model, tok, prompts:list[list[int]], max_new_tokens:int, batch_size:int=256, preset:str='greedy',
@@ -503,15 +537,10 @@ def fit_batch_size(model,                  # the model that decodes
     row = c.num_hidden_layers * 2 * c.num_key_value_heads * d * cols * p.element_size() + 10 * c.vocab_size
     return max(1, min(len(prompts), int((free * fraction - reserve_gib * 2**30) // row)))
 
-# %% ../nbs/05b_generation.ipynb #rq000
-def check_request(prompts:list[list[int]], max_new_tokens:int, batch_size:int, preset:str, min_new_tokens:int):
-    "Raise a one-line `ValueError` for a request no backend can serve."
-    whole = lambda v, lo: isinstance(v, int) and not isinstance(v, bool) and v >= lo
-    if not (whole(max_new_tokens, 1) and whole(batch_size, 0) and whole(min_new_tokens, 0)):
-        raise ValueError(f'max_new_tokens must be 1 or more, batch_size and min_new_tokens 0 or more (whole numbers): '
-                         f'got {max_new_tokens}, {batch_size}, {min_new_tokens}')
-    if preset not in PRESETS: raise ValueError(f'preset {preset!r}: one of {list(PRESETS)}')
-    if empty := [i for i, p in enumerate(prompts) if not len(p)]: raise ValueError(f'prompt {empty[0]} is empty')
+# %% ../nbs/05b_generation.ipynb #rq003
+def settings(fn) -> set[str]:
+    "The parameter names of a backend function."
+    return set(inspect.signature(fn).parameters)
 
 # %% ../nbs/05b_generation.ipynb #g107
 def generate_ids(model,                   # a causal LM (transformers or peft)
@@ -529,8 +558,9 @@ def generate_ids(model,                   # a causal LM (transformers or peft)
     check_request(prompts, max_new_tokens, batch_size, preset, min_new_tokens)
     chosen = 'static' if next(model.parameters()).is_cuda else 'padded'
     if backend not in ('auto', *BACKENDS): raise ValueError(f'unknown backend {backend!r}: one of {list(BACKENDS)} or auto')
-    if backend == 'auto':   # settings of the backend not chosen (`window` on a CPU) are dropped
-        backend, kw = chosen, {k: v for k, v in kw.items() if k in inspect.signature(BACKENDS[chosen]).parameters}
+    if backend == 'auto':   # settings of another backend (`window` on a CPU) are dropped; unknown names are not
+        mine, any_ = settings(BACKENDS[chosen]), set().union(*map(settings, BACKENDS.values()))
+        backend, kw = chosen, {k: v for k, v in kw.items() if k in mine or k not in any_}
     if not prompts: return record_backend(backend=backend, prompts=0, preset=preset) or []
     if not batch_size: batch_size = dict(padded=8, vllm=256).get(backend) or fit_batch_size(model, prompts, max_new_tokens)
     return BACKENDS[backend](model, tok, prompts, max_new_tokens, batch_size=batch_size, preset=preset,

@@ -181,7 +181,7 @@ def write_reports(out:Path, # the run folder
     Path(out).mkdir(parents=True, exist_ok=True)
     plot_loss(read_json(Path(adapter)/'log_history.json'), Path(out)/'loss.png')
     plot_before_after(lf, Path(out)/'before_after.png')
-    extra = dict(llamafactory=lf, generation_backend=last_backend_info(), **facts)
+    extra = dict(llamafactory=lf, generation_backend=after.test.generation or last_backend_info(), **facts)
     return evaluate_run(out, test, after, before, exam=exam, seed=checked_settings().seed, extra=extra)
 
 # %% ../nbs/08_pipeline.ipynb #c055c
