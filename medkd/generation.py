@@ -109,7 +109,8 @@ def generate_padded(model,                   # a causal LM (transformers or peft
                                  max_new_tokens=max_new_tokens, min_new_tokens=min_new_tokens or None,
                                  eos_token_id=stops, pad_token_id=tok.pad_token_id, **PRESETS[preset])
         for i, row in zip(idx, out[:, ids.shape[1]:].tolist()): outs[i] = cut_at_stop(row, stops)
-    record_backend(backend='padded', batch_size=min(batch_size, len(prompts)), preset=preset, max_new_tokens=max_new_tokens)
+    record_backend(backend='padded', batch_size=batch_size, rows=min(batch_size, len(prompts)), preset=preset,
+                   max_new_tokens=max_new_tokens)
     return outs
 
 # %% ../nbs/05b_generation.ipynb #g037
@@ -399,8 +400,8 @@ ATTENTION_NOTES = dict(sdpa='grouped-query decoding over a static cache with a m
 
 # %% ../nbs/05b_generation.ipynb #si000
 def static_info(buckets:list[list[int]], times:dict, graphs:bool, attention:str, **settings) -> dict:
-    "What `generate_static` records: the rows used, bucket sizes, seconds, whether graphs ran (or why not), the attention."
-    return dict(backend='static', batch_size=max(map(len, buckets), default=0), buckets=[len(b) for b in buckets],
+    "What `generate_static` records: the most rows decoded together, the buckets, seconds, graphs (or why not), attention."
+    return dict(backend='static', rows=max(map(len, buckets), default=0), buckets=[len(b) for b in buckets],
                 **settings, **times, cuda_graphs=graphs and not graph_failures, graph_failures=graph_failures[:1],
                 attention=f'{attention}: {ATTENTION_NOTES.get(attention, ATTENTION_NOTES["sdpa"])}')
 
@@ -431,8 +432,8 @@ def generate_static(model,                   # a causal LM (transformers or peft
             rows = generate_bucket(model, [prompts[i] for i in idx], max_new_tokens, tok.pad_token_id, stops, preset,
                                    min_new_tokens, prefill_tokens, graphs, attention, window, times)
             for i, r in zip(idx, rows): outs[i] = r
-    record_backend(**static_info(buckets, times, graphs, attention, preset=preset, max_new_tokens=max_new_tokens,
-                                 prefill_tokens=prefill_tokens, window=window))
+    record_backend(**static_info(buckets, times, graphs, attention, batch_size=batch_size, preset=preset,
+                                 max_new_tokens=max_new_tokens, prefill_tokens=prefill_tokens, window=window))
     return outs
 
 # %% ../nbs/05b_generation.ipynb #g097
@@ -511,7 +512,7 @@ def generate_vllm(model, tok, prompts:list[list[int]], max_new_tokens:int, batch
                              top_k=g.top_k or -1, repetition_penalty=g.repetition_penalty or 1.0)
     llm = vllm.LLM(model=model.name_or_path, dtype=str(model.dtype).removeprefix('torch.'), max_num_seqs=batch_size)
     res = llm.generate([dict(prompt_token_ids=q) for q in prompts], sp, use_tqdm=progress)
-    record_backend(backend='vllm', batch_size=min(batch_size, len(prompts)), preset=preset,
+    record_backend(backend='vllm', batch_size=batch_size, rows=min(batch_size, len(prompts)), preset=preset,
                    max_new_tokens=max_new_tokens, vllm=getattr(vllm, '__version__', None))
     return [cut_at_stop(list(r.outputs[0].token_ids), stops) for r in res]
 
