@@ -22,12 +22,11 @@ def cuda_ms(fn, n:int=20) -> float:
 
 def cache(model, lengths, attention:str, window:int):
     "A bucket's cache (random ids fed, no prefill needed for timing), 100 columns into decoding, its window set."
-    from medkd.generation import StaticKV, varlen_offsets
+    from medkd.generation import StaticKV, prepare_step
     kv = StaticKV(model, lengths, 512, attention)
     kv.cur += 100
     kv.L = kv.P + window * (100 // window + 1) if window else kv.L
-    cols = kv.cols[:kv.L]
-    kv.keep, kv.varlen = ((cols >= kv.start[:, None]) & (cols <= kv.cur))[:, None], varlen_offsets(kv)
+    prepare_step(kv)
     return kv
 
 def main():

@@ -126,7 +126,7 @@ def agreement(model, n:int=16, steps:int=64, seed:int=1) -> dict:
 def kernel_check(rows:int=64, new:int=64, seed:int=0) -> dict:
     "`flash_decode` in bf16 against the masked attention in float32 on the same random cache (Qwen2.5-7B's heads)."
     import copy, types, torch
-    from medkd.generation import DECODE_ATTENTION, StaticKV, flash_decode, varlen_offsets
+    from medkd.generation import DECODE_ATTENTION, StaticKV, flash_decode, prepare_step
     torch.manual_seed(seed)
     cfg = types.SimpleNamespace(num_hidden_layers=1, num_key_value_heads=4, head_dim=128)
     one = torch.zeros(1, device=DEV, dtype=torch.bfloat16)
@@ -134,7 +134,7 @@ def kernel_check(rows:int=64, new:int=64, seed:int=0) -> dict:
     kv.k.normal_()
     kv.v.normal_()
     kv.cur += new // 2
-    kv.keep, kv.varlen = ((kv.cols >= kv.start[:, None]) & (kv.cols <= kv.cur))[:, None], varlen_offsets(kv)
+    prepare_step(kv)
     q, up = torch.randn(rows, 28, 1, 128, device=DEV, dtype=torch.bfloat16), copy.copy(kv)
     up.k, up.v = kv.k.float(), kv.v.float()
     ref = DECODE_ATTENTION['sdpa'](q.float(), up, 0, 128 ** -0.5)

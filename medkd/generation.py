@@ -7,6 +7,7 @@ Docs: https://medkd.github.io/medkd/generation.html.md"""
 # %% ../nbs/05b_generation.ipynb #g003
 from __future__ import annotations
 import contextlib, copy, inspect, math, numbers
+from pathlib import Path
 import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
@@ -14,11 +15,12 @@ from tqdm.auto import tqdm
 # %% auto #0
 __all__ = ['PRESETS', 'DECODE_ATTENTION', 'graph_failures', 'UNSUPPORTED', 'ATTENTION_NOTES', 'BACKENDS', 'stop_ids',
            'cut_at_stop', 'left_pad', 'versions', 'last_backend_info', 'record_backend', 'check_request',
-           'generate_padded', 'grouped_attention', 'folded_attention', 'cudnn_attention', 'StaticKV', 'varlen_offsets',
-           'flash_decode', 'masked', 'static_attention', 'attention_as', 'length_buckets', 'prefill_chunks',
-           'prefill_mask', 'prefill', 'decode_step', 'graphed', 'decoder', 'logits_processors', 'pick_tokens',
-           'generate_bucket', 'pick_attention', 'static_info', 'generate_static', 'plain_logprobs', 'cached_logprobs',
-           'model_files', 'disk_mismatch', 'generate_vllm', 'fit_batch_size', 'settings', 'generate_ids']
+           'generate_padded', 'grouped_attention', 'folded_attention', 'cudnn_attention', 'head_dim', 'StaticKV',
+           'varlen_offsets', 'flash_decode', 'masked', 'static_attention', 'attention_as', 'length_buckets',
+           'prefill_chunks', 'prefill_mask', 'prefill', 'prepare_step', 'decode_step', 'graphed', 'decoder',
+           'decoding_config', 'logits_processors', 'pick_tokens', 'generate_bucket', 'pick_attention', 'static_info',
+           'generate_static', 'plain_logprobs', 'cached_logprobs', 'model_files', 'disk_mismatch', 'generate_vllm',
+           'fit_batch_size', 'settings', 'generate_ids']
 
 # %% ../nbs/05b_generation.ipynb #g009
 PRESETS = dict(greedy=dict(do_sample=False), llamafactory=dict(do_sample=True, temperature=0.95, top_p=0.7, top_k=50))
@@ -146,14 +148,18 @@ def cudnn_attention(q, k, v, keep, scale):
     from torch.nn.attention import SDPBackend, sdpa_kernel
     with sdpa_kernel(SDPBackend.CUDNN_ATTENTION): return folded_attention(q, k, v, keep, scale)
 
+# %% ../nbs/05b_generation.ipynb #hd000
+def head_dim(c) -> int:
+    "The size of one attention head of the model config `c`."
+    return getattr(c, 'head_dim', None) or c.hidden_size // c.num_attention_heads
+
 # %% ../nbs/05b_generation.ipynb #g046
 class StaticKV:
     "Keys and values (layer, row, column, head, dim) for prompts of `lengths` plus `max_new` tokens, ending at column `P`."
     def __init__(self, model, lengths:list[int], max_new:int, attention:str='sdpa'):
         c, p = model.config, next(model.parameters())
-        d = getattr(c, 'head_dim', None) or c.hidden_size // c.num_attention_heads
         self.P, dev = max(lengths), p.device
-        shape = (c.num_hidden_layers, len(lengths), self.P + max_new, c.num_key_value_heads, d)
+        shape = (c.num_hidden_layers, len(lengths), self.P + max_new, c.num_key_value_heads, head_dim(c))
         self.k, self.v = (torch.zeros(shape, dtype=p.dtype, device=dev) for _ in 'kv')
         self.start = torch.tensor([self.P - n for n in lengths], device=dev)
         self.cols, self.cur = torch.arange(shape[2], device=dev), torch.tensor(self.P, device=dev)
@@ -274,12 +280,18 @@ def prefill(model,                # the model, attention switched to `static_att
         out.append(model(input_ids=ids, position_ids=pos, medkd_kv=kv, use_cache=False, logits_to_keep=1).logits[:, -1])
     return torch.cat(out)
 
+# %% ../nbs/05b_generation.ipynb #ps000
+def prepare_step(kv:StaticKV):
+    "Set what a decoding step at column `kv.cur` over the first `kv.L` columns reads: the `keep` mask, the varlen offsets."
+    cols = kv.cols[:kv.L]
+    kv.keep = ((cols >= kv.start[:, None]) & (cols <= kv.cur))[:, None]
+    kv.varlen, kv.decoding = varlen_offsets(kv), True
+
 # %% ../nbs/05b_generation.ipynb #g067
 def decode_step(model, kv:StaticKV, tok:torch.Tensor) -> torch.Tensor:
     "Feed `tok` (B, 1) at column `kv.cur`, attending to the first `kv.L` columns; the next-token logits (B, V)."
-    cols = kv.cols[:kv.L]
-    kv.keep = ((cols >= kv.start[:, None]) & (cols <= kv.cur))[:, None]
-    kv.varlen, pos, kv.decoding = varlen_offsets(kv), (kv.cur - kv.start)[:, None], True
+    prepare_step(kv)
+    pos = (kv.cur - kv.start)[:, None]
     return model(input_ids=tok, position_ids=pos, medkd_kv=kv, use_cache=False, logits_to_keep=1).logits[:, -1]
 
 # %% ../nbs/05b_generation.ipynb #g071
@@ -319,13 +331,19 @@ def decoder(model, kv:StaticKV, cuda_graphs:bool, window:int=0):
 UNSUPPORTED = ('no_repeat_ngram_size', 'bad_words_ids', 'min_p', 'typical_p', 'epsilon_cutoff', 'eta_cutoff',
                'suppress_tokens', 'begin_suppress_tokens', 'sequence_bias')
 
+# %% ../nbs/05b_generation.ipynb #dc000
+def decoding_config(model, preset:str):
+    "`model.generation_config` updated by the preset, as `model.generate` would use it; settings no backend here has refused."
+    g = copy.deepcopy(model.generation_config)
+    g.update(**PRESETS[preset])
+    if bad := [a for a in UNSUPPORTED if getattr(g, a, None)]: raise NotImplementedError(f"{bad}: use backend='padded'")
+    return g
+
 # %% ../nbs/05b_generation.ipynb #g077
 def logits_processors(model, preset:str, stops:list[int], prompt_len:int, min_new_tokens:int=0):
     "`(processors, do_sample)` as `model.generate` builds them for `preset` on prompts of `prompt_len` columns."
     from transformers.generation import logits_process as lp
-    g = copy.deepcopy(model.generation_config)
-    g.update(**PRESETS[preset])
-    if bad := [a for a in UNSUPPORTED if getattr(g, a, None)]: raise NotImplementedError(f"{bad}: use backend='padded'")
+    g = decoding_config(model, preset)
     procs = lp.LogitsProcessorList()
     if g.repetition_penalty not in (None, 1.0): procs.append(lp.RepetitionPenaltyLogitsProcessor(g.repetition_penalty))
     dev = str(next(model.parameters()).device)
@@ -468,7 +486,6 @@ def cached_logprobs(model, prompts:list[list[int]], forced:list[list[int]], cuda
 # %% ../nbs/05b_generation.ipynb #dm002
 def model_files(model) -> Path:
     "The local folder of `model.name_or_path` (a folder, or the hub id's cached snapshot) holding safetensors files."
-    from pathlib import Path
     name = str(getattr(model, 'name_or_path', '') or '')
     try:
         if not name: raise FileNotFoundError('the model has no name_or_path')
@@ -484,7 +501,6 @@ def model_files(model) -> Path:
 def disk_mismatch(model, # a transformers model loaded from a folder or the hub cache (`model.name_or_path`)
                  ) -> list[str]:
     "Names of the model's tensors whose values differ from its safetensors files, or that the files lack (reads them all)."
-    from pathlib import Path
     from safetensors import safe_open
     src, sd = model_files(model), model.state_dict()
     tied = {'lm_head.weight'} if getattr(model.config, 'tie_word_embeddings', False) else set()
@@ -504,9 +520,7 @@ def generate_vllm(model, tok, prompts:list[list[int]], max_new_tokens:int, batch
     if hasattr(model, 'peft_config'): raise ValueError(f"vLLM loads weights from disk and would drop the adapter: {fix}")
     if bad := disk_mismatch(model): raise ValueError(f"{bad[0]} differs from {model.name_or_path}'s files: {fix}")
     import vllm
-    stops, g = stop_ids(tok, model), copy.deepcopy(model.generation_config)
-    g.update(**PRESETS[preset])
-    if bad := [a for a in UNSUPPORTED if getattr(g, a, None)]: raise NotImplementedError(f"{bad}: use backend='padded'")
+    stops, g = stop_ids(tok, model), decoding_config(model, preset)
     sp = vllm.SamplingParams(max_tokens=max_new_tokens, min_tokens=min_new_tokens, stop_token_ids=stops,
                              temperature=(g.temperature or 1.0) if g.do_sample else 0.0, top_p=g.top_p or 1.0,
                              top_k=g.top_k or -1, repetition_penalty=g.repetition_penalty or 1.0)
@@ -533,9 +547,8 @@ def fit_batch_size(model,                  # the model that decodes
     if free_bytes is None and not p.is_cuda: return min(8, len(prompts))
     cached = torch.cuda.memory_reserved(p.device) - torch.cuda.memory_allocated(p.device) if p.is_cuda else 0
     free = torch.cuda.mem_get_info(p.device)[0] + cached if free_bytes is None else free_bytes  # PyTorch's cache is free too
-    d = getattr(c, 'head_dim', None) or c.hidden_size // c.num_attention_heads
     cols = max(map(len, prompts)) + max_new_tokens
-    row = c.num_hidden_layers * 2 * c.num_key_value_heads * d * cols * p.element_size() + 10 * c.vocab_size
+    row = c.num_hidden_layers * 2 * c.num_key_value_heads * head_dim(c) * cols * p.element_size() + 10 * c.vocab_size
     return max(1, min(len(prompts), int((free * fraction - reserve_gib * 2**30) // row)))
 
 # %% ../nbs/05b_generation.ipynb #rq003
